@@ -1,0 +1,3 @@
+module github.com/architect-roadmap/architect-roadmap/docker-env
+
+go 1.26

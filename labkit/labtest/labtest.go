@@ -1,0 +1,153 @@
+// Package labtest turns a lab's scenarios into one table-driven test that
+// proves the lab is honest: with each fault on, every symptom check fires and
+// the culprit is found in the captured evidence; with it off, no check fires.
+package labtest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/culprit"
+	"github.com/architect-roadmap/architect-roadmap/labkit/report"
+	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+)
+
+// SeedEnv is the environment variable that replays a test run's seed.
+const SeedEnv = "LAB_SEED"
+
+type config struct {
+	duration time.Duration
+	only     []string
+	seed     uint64
+	seedSet  bool
+	keep     string
+}
+
+// Option tunes Run.
+type Option func(*config)
+
+// Duration sets each scenario's load window (the lab's Window by default).
+func Duration(d time.Duration) Option { return func(c *config) { c.duration = d } }
+
+// Only restricts the test to the named faults.
+func Only(faults ...string) Option { return func(c *config) { c.only = faults } }
+
+// Seed fixes the seed (otherwise $LAB_SEED, otherwise derived from the clock
+// and logged so a failure can be replayed).
+func Seed(s uint64) Option { return func(c *config) { c.seed, c.seedSet = s, true } }
+
+// KeepEvidence writes evidence under dir instead of a temporary folder.
+func KeepEvidence(dir string) Option { return func(c *config) { c.keep = dir } }
+
+// Run runs every scenario of lab twice, fault on then off, and asserts the
+// contract. Scenarios run one after another: the CPU profiler and the
+// runtime tracer are process-wide.
+func Run(t *testing.T, lab runner.Lab, opts ...Option) {
+	t.Helper()
+	cfg := config{}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := lab.Validate(); err != nil {
+		t.Fatalf("lab %d does not validate: %v", lab.Number, err)
+	}
+	if !cfg.seedSet {
+		cfg.seed = uint64(time.Now().UnixNano() % 1_000_000)
+		if s := os.Getenv(SeedEnv); s != "" {
+			v, err := strconv.ParseUint(s, 10, 64)
+			if err != nil {
+				t.Fatalf("%s=%q: expected a non-negative integer", SeedEnv, s)
+			}
+			cfg.seed = v
+		}
+	}
+	t.Logf("lab %d scenarios with seed %d (replay: %s=%d go test -run %s)", lab.Number, cfg.seed, SeedEnv, cfg.seed, t.Name())
+
+	for _, sc := range lab.Scenarios {
+		if len(cfg.only) > 0 && !slices.Contains(cfg.only, sc.Fault) {
+			continue
+		}
+		t.Run(sc.Fault, func(t *testing.T) {
+			for _, on := range []bool{true, false} {
+				dir := filepath.Join(t.TempDir(), sc.Fault)
+				if cfg.keep != "" {
+					dir = filepath.Join(cfg.keep, fmt.Sprintf("%s-%s", sc.Fault, onOff(on)))
+				}
+				res := runner.RunScenario(context.Background(), lab, sc, runner.ScenarioConfig{
+					FaultOn: on, Seed: cfg.seed, Duration: cfg.duration, Dir: dir})
+				Assert(t, sc, res)
+			}
+		})
+	}
+}
+
+// Assert checks one scenario result against the contract, with messages a
+// learner can act on: what was expected, what came, and where to look.
+func Assert(t testing.TB, sc runner.Scenario, res report.Scenario) {
+	t.Helper()
+	side := "fault " + onOff(res.FaultOn)
+	if res.Error != "" {
+		t.Errorf("%s, %s: the scenario failed to run: %s\n  evidence: %s", sc.Fault, side, res.Error, res.Dir)
+		return
+	}
+	for _, c := range res.Checks {
+		switch {
+		case c.Missing:
+			t.Errorf("%s, %s: metric %q was never recorded; the scenario must call env.Record(%q, v)",
+				sc.Fault, side, c.Metric, c.Metric)
+		case c.Symptom != res.FaultOn:
+			want := "the symptom"
+			if !res.FaultOn {
+				want = "no symptom"
+			}
+			t.Errorf("%s, %s: expected %s on %s (symptom when %s %s), got %s\n  all metrics: %v\n  evidence: %s",
+				sc.Fault, side, want, c.Metric, c.Op, report.FormatValue(c.Threshold, c.Unit),
+				report.FormatValue(c.Value, c.Unit), res.Metrics, res.Dir)
+		}
+	}
+	if res.FaultOn && !res.Culprit.Found {
+		var hint []string
+		for _, e := range res.Culprit.Hint {
+			hint = append(hint, fmt.Sprintf("%.0f%% %s", 100*e.Share, culprit.ShortName(e.Func)))
+		}
+		t.Errorf("%s, fault on: expected the culprit %q to carry at least %.0f%% of the %s profile, got %.1f%% (matched %q)%s\n  the lab's own frames there: %s\n  look: go tool pprof -top %s",
+			sc.Fault, frameOf(sc.Culprit), 100*minShare(sc.Culprit), res.Culprit.Evidence, 100*res.Culprit.Share,
+			res.Culprit.Matched, errSuffix(res.Culprit.Error), strings.Join(hint, ", "),
+			filepath.Join(res.Dir, res.Culprit.Evidence+".pprof"))
+	}
+}
+
+func frameOf(c runner.Culprit) string {
+	if c.Frame != "" {
+		return c.Frame
+	}
+	return c.Func
+}
+
+func minShare(c runner.Culprit) float64 {
+	if c.MinShare > 0 {
+		return c.MinShare
+	}
+	return runner.DefaultMinShare
+}
+
+func errSuffix(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}

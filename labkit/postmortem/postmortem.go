@@ -1,0 +1,156 @@
+// Package postmortem lints a lab postmortem against the lab contract
+// (docs/lab-contract.md, section 7; the shape is docs/postmortem-template.md):
+//
+//   - the required sections are present as headings, once each, and hold text
+//     (template guidance inside <!-- --> comments does not count);
+//   - Impact holds at least one figure and Verification at least two (before
+//     and after), and each cites the command that reproduces them;
+//   - every action item names an owner;
+//   - every cited file, link and command exists: a path in backticks resolves
+//     against the repository root, the postmortem's module or its directory; a
+//     `make TARGET` names a rule of that Makefile (plain or pattern, such as
+//     lab-%), with a known lab number and fault names the lab declares; a
+//     `go run|test|build|vet ./pkg` points at an existing package directory;
+//     run outputs under out/lab-N/... (gitignored) match the evidence layout
+//     (a known lab, a fault the lab declares, an evidence file name the harness
+//     or the lab writes).
+//
+// Lint returns the problems found; the CLI in labkit/cmd/postmortem-check
+// prints them as "PATH:LINE: problem (expected ...)".
+package postmortem
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// Problem is one finding, at a 1-based line of the postmortem.
+type Problem struct {
+	Line     int
+	Problem  string
+	Expected string
+}
+
+// Format renders the problem the way compilers do, so editors can jump to it.
+func (p Problem) Format(path string) string {
+	return fmt.Sprintf("%s:%d: %s (expected %s)", path, p.Line, p.Problem, p.Expected)
+}
+
+// Options tune a lint. The zero value lints a postmortem inside this
+// repository.
+type Options struct {
+	// Root is the repository root. Empty: the nearest directory above the
+	// postmortem that holds go.work.
+	Root string
+	// Labs maps a lab number to its directory, relative to Root. Nil: the
+	// stage map of the lab contract (DefaultLabs).
+	Labs map[int]string
+	// Harness is the directory (relative to Root) of the shared harness, whose
+	// sources name the evidence files a run writes. Empty: "labkit".
+	Harness string
+}
+
+// RequiredSections are the headings every postmortem has, in template order.
+func RequiredSections() []string {
+	return []string{
+		"Summary", "Impact", "Detection", "Timeline", "Root cause", "Trigger",
+		"Evidence", "Resolution", "Verification", "Lessons", "Action items",
+	}
+}
+
+// DefaultLabs is the stage map fixed by the lab contract.
+func DefaultLabs() map[int]string {
+	return map[int]string{
+		0: "projects/lab-0-template",
+		1: "projects/lab-1-concurrency",
+		2: "projects/lab-2-middleware",
+		3: "projects/lab-3-user-service",
+		4: "middleware-labs/mysql-lab",
+		5: "middleware-labs/redis-lab",
+		6: "middleware-labs/kafka-lab",
+		7: "distributed-labs",
+		8: "projects/lab-8-observability",
+		9: "projects/lab-9-ecommerce",
+	}
+}
+
+// StandardEvidence are the files every run writes (see docs/lab-contract.md):
+// the run-level reports and the per-scenario profiles, trace and series.
+func StandardEvidence() (runLevel, perScenario []string) {
+	return []string{"report.json", "report.md", "postmortem-draft.md"},
+		[]string{"cpu.pprof", "heap.pprof", "goroutine.pprof", "goroutine.txt",
+			"mutex.pprof", "block.pprof", "trace.out", "metrics.csv", "metrics.svg"}
+}
+
+// MaxSize bounds the postmortems the linter reads.
+const MaxSize = 4 << 20
+
+// ErrNoRoot means no go.work was found above the postmortem.
+var ErrNoRoot = errors.New("no go.work found in any parent directory")
+
+// FindRoot returns the nearest directory at or above dir that holds go.work.
+func FindRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", dir, err)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(filepath.Join(d, "go.work")); err == nil && !fi.IsDir() {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("%s: %w", dir, ErrNoRoot)
+		}
+	}
+}
+
+// LintFile reads and lints the postmortem at path. The error is for a file
+// that cannot be read or a repository root that cannot be found; everything
+// wrong inside the file is a Problem.
+func LintFile(path string, opts Options) ([]Problem, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read postmortem: %w", err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("read postmortem: %s is a directory, not a markdown file", path)
+	}
+	if fi.Size() > MaxSize {
+		return nil, fmt.Errorf("read postmortem: %s is %d bytes, more than the %d a postmortem may have", path, fi.Size(), MaxSize)
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read postmortem: %w", err)
+	}
+	return Lint(path, src, opts)
+}
+
+// Lint checks src, the content of the postmortem at path (path locates the
+// repository and resolves relative citations; it is not read).
+func Lint(path string, src []byte, opts Options) ([]Problem, error) {
+	l, err := newLinter(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	doc := Parse(src)
+	var probs []Problem
+	probs = append(probs, l.checkSections(doc)...)
+	probs = append(probs, l.checkCitations(doc)...)
+	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
+	return dedupe(probs), nil
+}
+
+func dedupe(ps []Problem) []Problem {
+	seen := map[Problem]bool{}
+	out := ps[:0]
+	for _, p := range ps {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,75 @@
+package runner
+
+import (
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
+)
+
+// Env is what a scenario's Run receives.
+type Env struct {
+	FaultOn  bool                 // inject the defect (false: the fixed path)
+	Seed     uint64               // the run's seed; also seeds Rand
+	Rand     *rand.Rand           // deterministic for a given seed; not safe for concurrent use
+	Duration time.Duration        // the load window
+	Log      *zap.Logger          // writes to lab.log in the evidence folder
+	Metrics  *prometheus.Registry // served on the debug server's /metrics
+	Tracer   trace.TracerProvider // spans land in spans.json in the evidence folder
+	Dir      string               // this scenario's evidence folder
+
+	capture *evidence.Capture
+
+	mu       sync.Mutex
+	recorded map[string]float64
+	cleanups []func()
+}
+
+// Record sets a symptom metric the scenario's checks read.
+func (e *Env) Record(metric string, v float64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.recorded[metric] = v
+}
+
+// Series adds a time series of the lab's own to metrics.csv and the chart.
+func (e *Env) Series(name string, sample func() float64) { e.capture.Series(name, sample) }
+
+// Snapshot captures one profile now rather than when the window closes.
+func (e *Env) Snapshot(kind evidence.Kind) error { return e.capture.Snapshot(kind) }
+
+// WriteFile adds a file to the evidence folder.
+func (e *Env) WriteFile(name string, data []byte) error { return e.capture.WriteFile(name, data) }
+
+// Cleanup registers fn to run after the evidence is captured, last first, so
+// a leak or a stuck goroutine is still there when the profiles are taken.
+func (e *Env) Cleanup(fn func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cleanups = append(e.cleanups, fn)
+}
+
+func (e *Env) runCleanups() {
+	e.mu.Lock()
+	fns := e.cleanups
+	e.cleanups = nil
+	e.mu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
+	}
+}
+
+func (e *Env) metrics() map[string]float64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]float64, len(e.recorded))
+	for k, v := range e.recorded {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,306 @@
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/culprit"
+	"github.com/architect-roadmap/architect-roadmap/labkit/debugserver"
+	"github.com/architect-roadmap/architect-roadmap/labkit/fault"
+	"github.com/architect-roadmap/architect-roadmap/labkit/report"
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
+)
+
+// Exit codes of a lab program.
+const (
+	ExitOK       = 0
+	ExitMismatch = 1 // a scenario did not behave as its fault setting says, or a wrong answer
+	ExitUsage    = 2 // bad input: unknown fault, bad flag, bad duration
+)
+
+// Main runs the lab as a program and exits. It is all a lab's cmd/lab needs.
+func Main(lab Lab) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Exec(ctx, lab, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options are the parsed command line.
+type options struct {
+	fault    string
+	duration time.Duration
+	out      string
+	seed     uint64
+	seedSet  bool
+	answer   string
+}
+
+// Exec runs the lab with args and returns the exit code; Main is Exec plus
+// os.Exit, and tests call Exec directly.
+func Exec(ctx context.Context, lab Lab, args []string, stdout, stderr io.Writer) int {
+	name := fmt.Sprintf("lab-%d", lab.Number)
+	if err := lab.Validate(); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitUsage
+	}
+	opts, err := parseFlags(name, args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitUsage
+	}
+	reg, _ := lab.Registry() // validated above
+	if opts.answer != "" {
+		return answer(lab, reg, opts, stdout, stderr)
+	}
+	if !opts.seedSet {
+		opts.seed = randomSeed()
+	}
+	sel, err := reg.Parse(opts.fault, opts.seed)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitUsage
+	}
+	if sel.Mode == fault.ModeList {
+		printList(lab, stdout)
+		return ExitOK
+	}
+	return run(ctx, lab, sel, opts, stdout, stderr)
+}
+
+func parseFlags(name string, args []string, stdout io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	// The flag package's own error output is several lines with usage; we
+	// print one line naming what was expected instead.
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.fault, "fault", "off", "off | on | list | mystery | NAME[,NAME]")
+	fs.Var(durationFlag{&o.duration}, "duration", "load window per scenario, e.g. 3s (default: the lab's)")
+	fs.StringVar(&o.out, "out", "out", "folder the evidence is written under")
+	seed := fs.String("seed", "", "seed of randomized choices; printed by every run")
+	fs.StringVar(&o.answer, "answer", "", "your diagnosis of a fault=mystery run (needs its seed=)")
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "usage: %s [-fault=off|on|list|mystery|NAME[,NAME]] [-duration=3s] [-out=out] [-seed=N] [-answer=NAME -seed=N]\n", name)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return o, err
+		}
+		return o, fmt.Errorf("%w; valid flags: -fault, -duration, -out, -seed, -answer", err)
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q; valid flags: -fault, -duration, -out, -seed, -answer", fs.Arg(0))
+	}
+	if *seed != "" {
+		v, err := strconv.ParseUint(*seed, 10, 64)
+		if err != nil {
+			return o, fmt.Errorf("invalid seed %q: expected a non-negative integer printed by an earlier run", *seed)
+		}
+		o.seed, o.seedSet = v, true
+	}
+	return o, nil
+}
+
+// durationFlag rejects zero and negative windows with an actionable message.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil || *f.d == 0 {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("expected a positive Go duration such as 3s, 500ms or 1m")
+	}
+	*f.d = d
+	return nil
+}
+
+func randomSeed() uint64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return uint64(time.Now().UnixNano())
+	}
+	// Keep it short enough to retype.
+	return binary.LittleEndian.Uint64(b[:]) % 1_000_000
+}
+
+func printList(lab Lab, w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "FAULT\tWHAT BREAKS\tREVEALED BY\n")
+	for _, s := range lab.Scenarios {
+		tool := s.Tool
+		if tool == "" {
+			tool = "go tool pprof -top " + s.Culprit.Evidence.File()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Fault, s.Description, strings.ReplaceAll(tool, "{dir}/", ""))
+	}
+	_ = tw.Flush()
+}
+
+func answer(lab Lab, reg *fault.Registry, o options, stdout, stderr io.Writer) int {
+	name := fmt.Sprintf("lab-%d", lab.Number)
+	if !o.seedSet {
+		fmt.Fprintf(stderr, "%s: answer= needs the seed= printed by the fault=mystery run\n", name)
+		return ExitUsage
+	}
+	if _, ok := reg.Lookup(o.answer); !ok {
+		fmt.Fprintf(stderr, "%s: unknown fault %q in answer=; valid: %s\n", name, o.answer, strings.Join(reg.Names(), ", "))
+		return ExitUsage
+	}
+	hidden, err := reg.Mystery(o.seed)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitUsage
+	}
+	var sc Scenario
+	for _, s := range lab.Scenarios {
+		if s.Fault == hidden {
+			sc = s
+		}
+	}
+	code := ExitOK
+	if o.answer == hidden {
+		fmt.Fprintf(stdout, "RIGHT: the mystery fault of seed=%d was %s.\n", o.seed, hidden)
+	} else {
+		fmt.Fprintf(stdout, "WRONG: you said %s; the mystery fault of seed=%d was %s.\n", o.answer, o.seed, hidden)
+		code = ExitMismatch
+	}
+	fmt.Fprintf(stdout, "What breaks: %s\nCulprit:     %s\nEvidence:    the %s profile (%s)\n", sc.Description,
+		culprit.ShortName(sc.Culprit.Func), sc.Culprit.Evidence, sc.Culprit.Evidence.File())
+	return code
+}
+
+func run(ctx context.Context, lab Lab, sel fault.Selection, o options, stdout, stderr io.Writer) int {
+	name := fmt.Sprintf("lab-%d", lab.Number)
+	started := time.Now().UTC()
+	dir := filepath.Join(o.out, name, started.Format("20060102T150405Z")+"-"+sel.Label())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintf(stderr, "%s: cannot create the evidence folder: %v\n", name, err)
+		return ExitUsage
+	}
+	metrics := telemetry.NewRegistry()
+	dbg, err := debugserver.Start("127.0.0.1:0", metrics)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitUsage
+	}
+	defer func() { _ = dbg.Shutdown(context.Background()) }()
+
+	fmt.Fprintf(stdout, "%s — %s   fault=%s   seed=%d (replay with seed=%d)\n", name, lab.Title, sel.Label(), o.seed, o.seed)
+	fmt.Fprintf(stdout, "pprof:    %s\nmetrics:  %s\nevidence: %s\n\n", dbg.PprofURL(), dbg.MetricsURL(), dir)
+
+	rep := &report.Report{Schema: report.SchemaVersion, Lab: lab.Number, Title: lab.Title, Faults: sel.Label(),
+		Seed: o.seed, Started: started, GoVersion: runtime.Version(), NumCPU: runtime.NumCPU(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0), OSArch: runtime.GOOS + "/" + runtime.GOARCH, Dir: dir, DebugAddr: dbg.Addr()}
+	mismatch := false
+	for _, sc := range lab.Scenarios {
+		on := sel.Enabled(sc.Fault)
+		if sel.Mode != fault.ModeOff && !on {
+			continue // fault=NAME and mystery run only the chosen scenarios
+		}
+		label := sc.Fault
+		if sel.Mode == fault.ModeMystery {
+			label = "mystery"
+		}
+		fmt.Fprintf(stdout, "▶ %-24s fault %-3s ... ", label, onOff(on))
+		res := RunScenario(ctx, lab, sc, ScenarioConfig{FaultOn: on, Seed: o.seed, Duration: o.duration,
+			Dir: filepath.Join(dir, label), Metrics: metrics, Hidden: sel.Mode == fault.ModeMystery})
+		fmt.Fprintf(stdout, "%s (%.1fs)\n", res.Verdict, res.ElapsedSeconds)
+		if res.Error != "" {
+			fmt.Fprintf(stdout, "    error: %s\n", res.Error)
+		}
+		want := report.VerdictHealthy
+		if on {
+			want = report.VerdictSymptom
+		}
+		if res.Verdict != want && sel.Mode != fault.ModeMystery {
+			mismatch = true
+		}
+		rep.Scenarios = append(rep.Scenarios, res)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	rep.Finished = time.Now().UTC()
+	printSummary(stdout, rep)
+	if err := rep.WriteAll(dir); err != nil {
+		fmt.Fprintf(stderr, "%s: writing the report: %v\n", name, err)
+		return ExitMismatch
+	}
+	_ = writeLastRun(o.out, rep)
+	fmt.Fprintf(stdout, "\nreport:     %s\npostmortem: %s\n", filepath.Join(dir, report.MarkdownFile),
+		filepath.Join(dir, report.PostmortemFile))
+	switch {
+	case sel.Mode == fault.ModeMystery:
+		fmt.Fprintf(stdout, "\nDiagnose it from the evidence, then: make lab-%d answer=<fault> seed=%d\n", lab.Number, o.seed)
+	case mismatch:
+		fmt.Fprintf(stderr, "%s: a scenario did not show what its fault setting predicts (SYMPTOM with the fault on, healthy with it off); see %s\n",
+			name, filepath.Join(dir, report.MarkdownFile))
+		return ExitMismatch
+	}
+	if ctx.Err() != nil {
+		return ExitMismatch
+	}
+	return ExitOK
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+func printSummary(w io.Writer, r *report.Report) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "SCENARIO\tFAULT\tSYMPTOM METRIC\tVALUE\tTHRESHOLD\tVERDICT\n")
+	for _, s := range r.Scenarios {
+		for i, c := range s.Checks {
+			name, on, verdict := "", "", ""
+			if i == 0 {
+				name, on, verdict = s.Fault, onOff(s.FaultOn), s.Verdict
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s %s\t%s\n", name, on, c.Metric, report.FormatValue(c.Value, c.Unit),
+				c.Op, report.FormatValue(c.Threshold, c.Unit), verdict)
+		}
+	}
+	_ = tw.Flush()
+	for _, s := range r.Scenarios {
+		fmt.Fprintf(w, "\n%s\n  evidence: %s\n  next:     %s\n", s.Fault, s.Dir, s.Next)
+		if s.Culprit.Func != "" && s.FaultOn {
+			found := "NOT found"
+			if s.Culprit.Found {
+				found = "found"
+			}
+			fmt.Fprintf(w, "  culprit:  %s — %s in the %s profile (%.0f%%)\n", culprit.ShortName(s.Culprit.Func), found,
+				s.Culprit.Evidence, 100*s.Culprit.Share)
+		}
+	}
+}

@@ -1,0 +1,216 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/culprit"
+	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
+	"github.com/architect-roadmap/architect-roadmap/labkit/report"
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
+)
+
+// ScenarioConfig is how one scenario is run.
+type ScenarioConfig struct {
+	FaultOn  bool
+	Seed     uint64
+	Duration time.Duration // the load window; the lab's Window when zero
+	Dir      string        // the scenario's evidence folder
+	// Metrics is the registry the scenario registers its metrics on; a fresh
+	// one with the Go and process collectors when nil.
+	Metrics *prometheus.Registry
+	// Hidden hides the fault's name and culprit from the result (mystery).
+	Hidden bool
+	// Evidence tunes the capture.
+	Evidence evidence.Options
+}
+
+// RunScenario runs one scenario inside an evidence window and judges it. It
+// never panics: a panicking or failing Run becomes an "error" verdict.
+func RunScenario(ctx context.Context, lab Lab, sc Scenario, cfg ScenarioConfig) report.Scenario {
+	if cfg.Duration <= 0 {
+		cfg.Duration = lab.window()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = telemetry.NewRegistry()
+	}
+	res := report.Scenario{Fault: sc.Fault, FaultOn: cfg.FaultOn, Description: sc.Description, Symptom: sc.Symptom,
+		Tool: sc.Tool, Dir: cfg.Dir, Metrics: map[string]float64{}}
+	started := time.Now()
+	defer func() { res.ElapsedSeconds = time.Since(started).Seconds() }()
+
+	fail := func(err error) report.Scenario {
+		res.Verdict, res.Error = report.VerdictError, err.Error()
+		return res
+	}
+	capture, err := evidence.Start(cfg.Dir, cfg.Evidence)
+	if err != nil {
+		return fail(err)
+	}
+	logFile, err := os.Create(filepath.Join(cfg.Dir, "lab.log"))
+	if err != nil {
+		_ = capture.Stop()
+		return fail(fmt.Errorf("runner: %w", err))
+	}
+	defer logFile.Close()
+	tracing, err := telemetry.NewTracing(ctx, telemetry.TracingOptions{Service: fmt.Sprintf("lab-%d", lab.Number),
+		Getenv: func(string) string { return "" }}) // spans stay in memory: they are evidence, written below
+	if err != nil {
+		_ = capture.Stop()
+		return fail(err)
+	}
+	env := &Env{
+		FaultOn: cfg.FaultOn, Seed: cfg.Seed, Rand: rand.New(rand.NewPCG(cfg.Seed, uint64(lab.Number))),
+		Duration: cfg.Duration, Log: telemetry.NewLogger(logFile, telemetry.LoggerOptions{}).With(
+			zap.String("fault", sc.Fault), zap.Bool("fault_on", cfg.FaultOn)),
+		Metrics: cfg.Metrics, Tracer: tracing.Provider, Dir: cfg.Dir,
+		capture: capture, recorded: map[string]float64{},
+	}
+
+	// A generous deadline: a scenario that hangs is a bug to report, not a
+	// reason for the learner's terminal to hang.
+	runCtx, cancel := context.WithTimeout(ctx, 5*cfg.Duration+30*time.Second)
+	runErr := safeRun(runCtx, sc, env)
+	cancel()
+
+	stopErr := capture.Stop()
+	_ = env.Log.Sync()
+	spansErr := writeSpans(ctx, tracing, capture)
+	env.runCleanups()
+
+	res.Metrics = env.metrics()
+	res.Evidence = append(capture.Files(), "lab.log")
+	res.Culprit = judgeCulprit(sc.Culprit, cfg.Dir)
+	res.Next = next(sc, cfg.Dir)
+	res.Checks, res.Verdict = judgeChecks(sc.Checks, res.Metrics)
+	if err := errors.Join(runErr, stopErr, spansErr); err != nil {
+		res.Verdict, res.Error = report.VerdictError, oneLine(err)
+	}
+	if cfg.Hidden {
+		hide(&res, cfg.Dir)
+	}
+	return res
+}
+
+func safeRun(ctx context.Context, sc Scenario, env *Env) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("scenario %s panicked: %v\n%s", sc.Fault, r, debug.Stack())
+		}
+	}()
+	if err := sc.Run(ctx, env); err != nil {
+		return fmt.Errorf("scenario %s: %w", sc.Fault, err)
+	}
+	return nil
+}
+
+func judgeChecks(checks []Check, metrics map[string]float64) ([]report.Check, string) {
+	out := make([]report.Check, len(checks))
+	verdict := report.VerdictHealthy
+	for i, c := range checks {
+		v, ok := metrics[c.Metric]
+		out[i] = report.Check{Metric: c.Metric, Op: c.Op.String(), Threshold: c.Threshold, Value: v, Unit: c.Unit,
+			Missing: !ok, Symptom: ok && c.symptom(v)}
+		if out[i].Symptom {
+			verdict = report.VerdictSymptom
+		}
+		if !ok {
+			verdict = report.VerdictError
+		}
+	}
+	return out, verdict
+}
+
+func judgeCulprit(c Culprit, dir string) report.Culprit {
+	out := report.Culprit{Func: c.Func, Evidence: string(c.Evidence), Frame: c.Frame}
+	a, err := culprit.Analyze(filepath.Join(dir, c.Evidence.File()))
+	if err != nil {
+		out.Error = err.Error()
+		return out
+	}
+	out.Hint = culprit.Top(a.Own, 5)
+	out.Matched, out.Share = a.Share(c.frame())
+	minShare := c.MinShare
+	if minShare <= 0 {
+		minShare = DefaultMinShare
+	}
+	out.Found = out.Share >= minShare
+	return out
+}
+
+func next(sc Scenario, dir string) string {
+	if sc.Tool != "" {
+		return strings.ReplaceAll(sc.Tool, "{dir}", dir)
+	}
+	return fmt.Sprintf("go tool pprof -top %s", filepath.Join(dir, sc.Culprit.Evidence.File()))
+}
+
+// hide strips what would give a mystery fault away; the profiles stay.
+func hide(res *report.Scenario, dir string) {
+	res.Fault, res.Description, res.Symptom, res.Tool = "mystery", "", "", ""
+	res.Culprit = report.Culprit{Evidence: "?"}
+	res.Next = fmt.Sprintf("ls %s   # then pick the profile that explains the symptom", dir)
+}
+
+// span is the part of a finished span a learner reads in spans.json.
+type span struct {
+	Name       string            `json:"name"`
+	TraceID    string            `json:"trace_id"`
+	SpanID     string            `json:"span_id"`
+	Parent     string            `json:"parent_span_id,omitempty"`
+	Start      time.Time         `json:"start"`
+	DurationMS float64           `json:"duration_ms"`
+	Status     string            `json:"status,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+}
+
+// maxSpans bounds spans.json: a busy window ends millions of spans.
+const maxSpans = 5000
+
+func writeSpans(ctx context.Context, t *telemetry.Tracing, c *evidence.Capture) error {
+	defer func() { _ = t.Shutdown(ctx) }()
+	got := t.Recorder.GetSpans()
+	if len(got) == 0 {
+		return nil
+	}
+	spans := make([]span, 0, min(len(got), maxSpans))
+	for _, s := range got[:min(len(got), maxSpans)] {
+		sp := span{Name: s.Name, TraceID: s.SpanContext.TraceID().String(), SpanID: s.SpanContext.SpanID().String(),
+			Start: s.StartTime.UTC(), DurationMS: float64(s.EndTime.Sub(s.StartTime).Microseconds()) / 1000,
+			Status: s.Status.Description}
+		if s.Parent.IsValid() {
+			sp.Parent = s.Parent.SpanID().String()
+		}
+		for _, kv := range s.Attributes {
+			if sp.Attributes == nil {
+				sp.Attributes = map[string]string{}
+			}
+			sp.Attributes[string(kv.Key)] = kv.Value.Emit()
+		}
+		spans = append(spans, sp)
+	}
+	b, err := json.MarshalIndent(spans, "", "  ")
+	if err != nil {
+		return fmt.Errorf("runner: encode spans: %w", err)
+	}
+	return c.WriteFile("spans.json", b)
+}
+
+func oneLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 && !strings.Contains(s, "panicked") {
+		return strings.ReplaceAll(s, "\n", "; ")
+	}
+	return s
+}

@@ -10,6 +10,8 @@
 package culprit
 
 import (
+	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -114,6 +116,46 @@ func analyze(path string, p *profile.Profile) *Analysis {
 	a.Cum = rank(a.cum, a.Total)
 	a.Leaf = rank(leaf, a.Total)
 	return a
+}
+
+// AnalyzeLog reads a zap JSON log and ranks the functions ("func" field) that
+// wrote its warning and error lines. Share is then the fraction of those
+// lines a function wrote.
+func AnalyzeLog(path string) (*Analysis, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("culprit: %w", err)
+	}
+	defer f.Close()
+	a := &Analysis{Path: path, Unit: "warn+ lines", cum: map[string]int64{}}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Level string `json:"level"`
+			Func  string `json:"func"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) != nil || line.Func == "" {
+			continue
+		}
+		switch line.Level {
+		case "warn", "error", "dpanic", "panic", "fatal":
+			a.cum[line.Func]++
+			a.Total++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("culprit: read %s: %w", path, err)
+	}
+	a.Cum = rank(a.cum, a.Total)
+	own := map[string]int64{}
+	for name, v := range a.cum {
+		if IsOwn(name) {
+			own[name] = v
+		}
+	}
+	a.Own = rank(own, a.Total)
+	return a, nil
 }
 
 // IsOwn reports whether a function belongs to a lab (this repository, but not

@@ -5,8 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"runtime/pprof"
+	"strings"
 	"testing"
 	"time"
 

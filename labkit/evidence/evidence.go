@@ -34,10 +34,22 @@ const (
 	Goroutine Kind = "goroutine"
 	Mutex     Kind = "mutex"
 	Block     Kind = "block"
+	// Log is the scenario's structured log (lab.log): for defects that are
+	// an absence (a wait that never happens), which no profile can show, but
+	// the log line of the function that skipped it can.
+	Log Kind = "log"
 )
 
+// LogFile is the scenario's structured log, written by the runner.
+const LogFile = "lab.log"
+
 // File is the evidence file a kind is written to.
-func (k Kind) File() string { return string(k) + ".pprof" }
+func (k Kind) File() string {
+	if k == Log {
+		return LogFile
+	}
+	return string(k) + ".pprof"
+}
 
 // Evidence file names written next to the profiles.
 const (

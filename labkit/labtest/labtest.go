@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/culprit"
+	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
 	"github.com/architect-roadmap/architect-roadmap/labkit/report"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
 )
@@ -117,10 +118,10 @@ func Assert(t testing.TB, sc runner.Scenario, res report.Scenario) {
 		for _, e := range res.Culprit.Hint {
 			hint = append(hint, fmt.Sprintf("%.0f%% %s", 100*e.Share, culprit.ShortName(e.Func)))
 		}
-		t.Errorf("%s, fault on: expected the culprit %q to carry at least %.0f%% of the %s profile, got %.1f%% (matched %q)%s\n  the lab's own frames there: %s\n  look: go tool pprof -top %s",
+		t.Errorf("%s, fault on: expected the culprit %q to carry at least %.0f%% of the %s profile, got %.1f%% (matched %q)%s\n  the lab's own frames there: %s\n  look: %s",
 			sc.Fault, frameOf(sc.Culprit), 100*minShare(sc.Culprit), res.Culprit.Evidence, 100*res.Culprit.Share,
 			res.Culprit.Matched, errSuffix(res.Culprit.Error), strings.Join(hint, ", "),
-			filepath.Join(res.Dir, res.Culprit.Evidence+".pprof"))
+			filepath.Join(res.Dir, evidence.Kind(res.Culprit.Evidence).File()))
 	}
 }
 

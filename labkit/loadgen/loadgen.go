@@ -13,8 +13,10 @@
 //     overdue slot and sends it at once, and that request's latency is measured from its intended
 //     send time, not from when it was finally sent. This is the coordinated-omission correction:
 //     a 200 ms stall delays every request scheduled during it, and all of them show the delay in
-//     the percentiles instead of a single slow sample. Slots whose time passed but that no worker
-//     could start before the window closed are reported as Result.Missed (raise Workers).
+//     the percentiles instead of a single slow sample. Every slot due inside the window is sent,
+//     overdue ones even after the window closes, until Config.Drain has passed too; slots still
+//     unsent then are reported as Result.Missed (raise Workers). A generator that falls behind
+//     therefore shows up as Elapsed longer than Duration, lower Throughput, and latency.
 //     A worker that is idle and waits for its slot measures from the moment it actually sends, so
 //     timer wake-up slop on an idle generator is not charged to the target.
 //
@@ -104,8 +106,8 @@ type Result struct {
 	// ErrorSamples holds the first error message seen for each kind, for debugging.
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
 	// Missed counts open-loop slots scheduled inside the window that no worker could start
-	// before it closed because all Workers were busy. Non-zero means Workers is too small for
-	// Rate × latency, or the generator itself could not keep up.
+	// before the window plus Drain ended, because all Workers were busy. Non-zero means Workers
+	// is too small for Rate × latency, or the generator itself could not keep up.
 	Missed int64 `json:"missed"`
 	// Series is the per-Interval throughput, by completion time.
 	Series []Interval `json:"series,omitempty"`
@@ -257,7 +259,7 @@ func Run(ctx context.Context, cfg Config, target Target) (Result, error) {
 		go func() {
 			defer wg.Done()
 			if p.open {
-				w.runOpen(ctx, targetCtx, target, &next, p.total, p.periodNs, end)
+				w.runOpen(ctx, targetCtx, target, &next, p.total, p.periodNs, end.Add(p.Drain))
 			} else {
 				w.runClosed(ctx, targetCtx, target, &next, limit, end)
 			}
@@ -271,6 +273,10 @@ func Run(ctx context.Context, cfg Config, target Target) (Result, error) {
 	}()
 	series := report(allDone, p.Interval, p.OnInterval, start, workers)
 	elapsed := time.Since(start)
+	if p.open && ctx.Err() == nil {
+		// The last slot is due just before the window closes; the schedule spans the window.
+		elapsed = max(elapsed, p.window)
+	}
 
 	res := merge(p, workers, elapsed)
 	res.Series = series
@@ -450,8 +456,9 @@ func (w *worker) runClosed(ctx, targetCtx context.Context, target Target, claime
 	}
 }
 
-// runOpen takes slots off the shared schedule until it is exhausted or the window closes.
-func (w *worker) runOpen(ctx, targetCtx context.Context, target Target, next *atomic.Int64, total int64, periodNs float64, end time.Time) {
+// runOpen takes slots off the shared schedule until it is exhausted, or until stopAt (the end of
+// the window plus Drain) for slots that are overdue.
+func (w *worker) runOpen(ctx, targetCtx context.Context, target Target, next *atomic.Int64, total int64, periodNs float64, stopAt time.Time) {
 	done := ctx.Done()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -476,8 +483,8 @@ func (w *worker) runOpen(ctx, targetCtx context.Context, target Target, next *at
 			from = time.Now()
 		} else {
 			// Overdue slot: every worker was busy when it came due. Send now and charge the wait.
-			if !now.Before(end) {
-				return // the window closed; what is left of the schedule is Missed
+			if !now.Before(stopAt) {
+				return // too late even for the drain; what is left of the schedule is Missed
 			}
 			select {
 			case <-done:

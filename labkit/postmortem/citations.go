@@ -2,6 +2,7 @@ package postmortem
 
 import (
 	"fmt"
+	"go/build"
 	"io/fs"
 	"os"
 	"path"
@@ -24,6 +25,10 @@ type linter struct {
 	makefiles   map[string]*makeResult
 	labInfos    map[int]*labInfo
 	harnessSet  map[string]bool
+	// produced are files that commands earlier in the postmortem write
+	// (go tool trace -pprof=sync trace.out > sync.pprof): later citations
+	// of them are not missing files.
+	produced map[string]bool
 }
 
 type makeResult struct {
@@ -50,6 +55,7 @@ func newLinter(p string, opts Options) (*linter, error) {
 		harness:   opts.Harness,
 		makefiles: map[string]*makeResult{},
 		labInfos:  map[int]*labInfo{},
+		produced:  map[string]bool{},
 	}
 	if l.labs == nil {
 		l.labs = DefaultLabs()
@@ -213,7 +219,13 @@ func (l *linter) pathKind(s string) pathKind {
 		if strings.Contains(first, ".") && !strings.HasPrefix(first, ".") {
 			return notPath // github.com/..., go.opentelemetry.io/...
 		}
-		if l.rootEntries[first] || fileExts[path.Ext(base)] || bareFiles[base] {
+		if l.rootEntries[first] {
+			return filePath
+		}
+		if isStdDir(first) {
+			return notPath // runtime/chan.go, net/http/server.go: Go's own sources
+		}
+		if fileExts[path.Ext(base)] || bareFiles[base] {
 			return filePath
 		}
 		return notPath
@@ -225,6 +237,17 @@ func (l *linter) pathKind(s string) pathKind {
 		return filePath
 	}
 	return notPath
+}
+
+// isStdDir reports whether name is a top-level directory of the Go
+// standard library source tree (runtime, net, sync ...).
+func isStdDir(name string) bool {
+	root := build.Default.GOROOT
+	if root == "" || name == "" || strings.HasPrefix(name, ".") {
+		return false
+	}
+	fi, err := os.Stat(filepath.Join(root, "src", name))
+	return err == nil && fi.IsDir()
 }
 
 // knownEvidence reports whether name is a file a run writes: a standard
@@ -369,6 +392,9 @@ func (l *linter) resolve(p, cwd string) string {
 
 func (l *linter) checkFile(line int, word, cwd string) (Problem, bool) {
 	p, lineNo := splitFileLine(word)
+	if l.produced[strings.TrimPrefix(p, "./")] {
+		return Problem{}, true
+	}
 	abs := l.resolve(p, cwd)
 	if abs == "" {
 		return Problem{
@@ -494,7 +520,7 @@ func (l *linter) checkOutPath(line int, word string) (Problem, bool) {
 		}
 		return bad("names an evidence file no run writes", knownNames())
 	}
-	if !isPlaceholder(fault) && !strings.Contains(fault, "\x00") && info != nil && !info.faults[fault] {
+	if !isPlaceholder(fault) && !strings.Contains(fault, "\x00") && fault != "mystery" && info != nil && !info.faults[fault] {
 		return bad(fmt.Sprintf("names fault %q, which lab %d does not declare", fault, lab),
 			"a fault among "+setList(info.faults))
 	}
@@ -614,8 +640,22 @@ func (l *linter) harnessFiles() map[string]bool {
 func (l *linter) checkCommand(line int, cmdline string) []Problem {
 	var probs []Problem
 	cwd := ""
-	for _, words := range SplitShell(cmdline) {
+	cmds, redirects := splitShell(cmdline)
+	produce := func(f string) { l.produced[strings.TrimPrefix(f, "./")] = true }
+	for _, r := range redirects {
+		produce(r)
+	}
+	for _, words := range cmds {
 		words = commandWordsOf(words)
+		for i, w := range words {
+			if outputFlags[w] && i+1 < len(words) {
+				produce(words[i+1])
+			} else if k, v, ok := strings.Cut(w, "="); ok && outputFlags[k] {
+				produce(v)
+			} else if i > 0 && words[0] == "tee" && !strings.HasPrefix(w, "-") {
+				produce(w)
+			}
+		}
 		if len(words) == 0 {
 			continue
 		}
@@ -816,6 +856,12 @@ func (l *linter) checkLab(line, n int, cited string) (Problem, bool) {
 			Expected: "a lab that exists"}, false
 	}
 	return Problem{}, true
+}
+
+// outputFlags are flags whose value is a file the command writes.
+var outputFlags = map[string]bool{
+	"-o": true, "-output": true, "--output": true, "-cpuprofile": true, "-memprofile": true,
+	"-blockprofile": true, "-mutexprofile": true, "-trace": true, "-coverprofile": true,
 }
 
 // goValueFlags are the go build/test flags that take a separate value.

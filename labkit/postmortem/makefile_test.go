@@ -86,6 +86,11 @@ func TestSplitShell(t *testing.T) {
 	}
 }
 
+func TestSplitShellRedirects(t *testing.T) {
+	_, redirects := splitShell("go tool trace -pprof=sync trace.out > sync.pprof 2>&1; sort < in.txt >>out.txt 2> err.txt")
+	assert.Equal(t, []string{"sync.pprof", "in.txt", "out.txt", "err.txt"}, redirects)
+}
+
 func TestCodeSpans(t *testing.T) {
 	assert.Equal(t, []string{"a", "b ` c", "d"}, codeSpans("x `a` y ``b ` c`` `d` `unclosed"))
 	assert.Equal(t, "x [a] y [b ` c]", replaceCodeSpans("x `a` y ``b ` c``", func(s string) string { return "[" + s + "]" }))

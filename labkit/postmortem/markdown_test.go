@@ -72,6 +72,7 @@ func TestHasContent(t *testing.T) {
 		{"\n\n", false},
 		{"<!-- guidance -->\n", false},
 		{"TODO\n", false},
+		{"TODO: one paragraph: what broke.\n", false},
 		{"- TBD\n- \n", false},
 		{"### Sub\n", false},
 		{"```\n```\n", false},

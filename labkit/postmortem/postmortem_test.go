@@ -53,6 +53,7 @@ func TestLintFixtures(t *testing.T) {
 			{25, "`cd projects/nowhere`: no such directory"},
 			{26, "`go test ./projects/lab-1-concurrency/missing/...`: no such package directory"},
 			{27, `cited file "docker-env/prometheus/tests/lab-1.test.yml" does not exist`},
+			{28, `cited file "net.pprof" does not exist`},
 		}},
 		{"bad/make-targets.md", []want{
 			{10, "`make bogus`: the Makefile in the repository root has no rule \"bogus\" (expected one of bench, check-0"},
@@ -191,6 +192,7 @@ func TestPathKind(t *testing.T) {
 		{"Makefile", filePath},
 		{"main.go", filePath},
 		{"runtime/trace", notPath},
+		{"runtime/chan.go:259", notPath},
 		{"net/http/pprof", notPath},
 		{"github.com/google/pprof/profile", notPath},
 		{"go.opentelemetry.io/otel", notPath},
@@ -285,5 +287,33 @@ func TestRequiredSectionsMatchTemplate(t *testing.T) {
 			}
 		}
 		assert.True(t, found, "template has no section %q", name)
+	}
+}
+
+func TestCheckOwners(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want []int // lines of problems
+	}{
+		{"bullets with owners", "- a — owner: Ana\n- b @bo\n", nil},
+		{"owner on a continuation line", "- a long item\n  owner: Ana\n", nil},
+		{"paragraph after the list is not the item's", "- a\n\nOwner: the platform team reviews these.\n", []int{2}},
+		{"numbered items", "1. a (owner: Ana)\n2. b\n", []int{3}},
+		{"table with owner column", "| do | owner |\n| - | - |\n| a | Ana |\n| b |  |\n", []int{5}},
+		{"two tables", "| do | owner |\n| - | - |\n| a | Ana |\n\n| do | owner |\n| - | - |\n| b | TODO |\n", []int{8}},
+		{"table without owner column", "| do | who |\n| - | - |\n| a | Ana |\n| b | @bo |\n", []int{4}},
+		{"prose only", "We will fix it.\n", []int{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := Parse([]byte("## Action items\n" + tt.body))
+			require.Len(t, doc.Sections, 1)
+			var got []int
+			for _, p := range checkOwners(doc.Sections[0], doc.Body(doc.Sections[0])) {
+				got = append(got, p.Line)
+			}
+			assert.Equal(t, tt.want, got)
+		})
 	}
 }

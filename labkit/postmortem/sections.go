@@ -36,7 +36,9 @@ func matchesSection(title, name string) bool {
 	return rest == "" || strings.ContainsRune(" (:—-–/,", rune(rest[0]))
 }
 
-var placeholder = regexp.MustCompile(`(?i)^(todo|tbd|fixme|tk|xxx|\.\.\.|…|-|n/?a|none yet)[.:!]?$`)
+// placeholder matches what a template or a generated draft leaves to fill
+// in: a line that starts with TODO/TBD/FIXME, or only "...", "-", "N/A".
+var placeholder = regexp.MustCompile(`(?i)^((todo|tbd|fixme)\b.*|tk|xxx|\.\.\.|…|-|n/?a|none yet)[.:!]?$`)
 
 var listMarker = regexp.MustCompile(`^\s*(?:[-*+]|\d{1,9}[.)])(?:\s+\[[ xX]\])?\s+`)
 
@@ -124,8 +126,20 @@ func (l *linter) checkSections(doc *Document) []Problem {
 	var probs []Problem
 	found := map[string]Section{}
 	for _, name := range RequiredSections() {
+		// The section is the shallowest heading that names it: "### Impact
+		// on users" under "## Impact", or "### Verification steps" under
+		// Resolution, are sub-headings, not the section. Two at the same
+		// shallowest level are a duplicate.
+		var matches []Section
+		top := 7
 		for _, s := range doc.Sections {
-			if !matchesSection(normalizeTitle(s.Title), name) {
+			if matchesSection(normalizeTitle(s.Title), name) {
+				matches = append(matches, s)
+				top = min(top, s.Level)
+			}
+		}
+		for _, s := range matches {
+			if s.Level != top {
 				continue
 			}
 			if first, dup := found[name]; dup {
@@ -206,13 +220,17 @@ func checkOwners(s Section, body []Line) []Problem {
 	}
 	var items []item
 	ownerCol, tableRows := -1, 0
-	inTable := false
+	inTable, inItem := false, false
 	for _, ln := range body {
 		if ln.InFence || ln.Fence || ln.Heading > 0 {
-			inTable = false
+			inTable, inItem = false, false
 			continue
 		}
 		t := strings.TrimSpace(ln.Visible)
+		if t == "" {
+			inTable, inItem = false, false
+			continue
+		}
 		if strings.HasPrefix(t, "|") {
 			cells := tableCells(t)
 			if !inTable {
@@ -246,9 +264,10 @@ func checkOwners(s Section, body []Line) []Problem {
 		inTable = false
 		if listMarker.MatchString(ln.Visible) && !strings.HasPrefix(ln.Visible, "  ") {
 			items = append(items, item{ln.Num, t})
+			inItem = true
 			continue
 		}
-		if t != "" && len(items) > 0 {
+		if inItem || (len(items) > 0 && strings.HasPrefix(ln.Visible, "  ")) {
 			items[len(items)-1].text += " " + t // continuation of the item
 		}
 	}

@@ -8,8 +8,14 @@ import "strings"
 // inside a word, redirections dropped with their target, and # comments.
 // It never fails; unbalanced quotes end at the end of the line.
 func SplitShell(line string) [][]string {
+	cmds, _ := splitShell(line)
+	return cmds
+}
+
+// splitShell is SplitShell that also returns the redirection targets: the
+// files the command line writes (> f, >> f, 2> f) or reads (< f).
+func splitShell(line string) (cmds [][]string, redirects []string) {
 	var (
-		cmds     [][]string
 		words    []string
 		cur      strings.Builder
 		inWord   bool
@@ -21,6 +27,7 @@ func SplitShell(line string) [][]string {
 		}
 		if redirect {
 			redirect = false
+			redirects = append(redirects, cur.String())
 		} else {
 			words = append(words, cur.String())
 		}
@@ -71,7 +78,7 @@ func SplitShell(line string) [][]string {
 			endWord()
 		case c == '#' && !inWord:
 			endCmd()
-			return cmds
+			return cmds, redirects
 		case c == ';':
 			endCmd()
 		case c == '&' || c == '|':
@@ -111,7 +118,7 @@ func SplitShell(line string) [][]string {
 		}
 	}
 	endCmd()
-	return cmds
+	return cmds, redirects
 }
 
 // balanced returns the index just past the bracket that closes the one at

@@ -55,7 +55,7 @@ func (r *Report) Markdown() string {
 		for _, k := range sortedKeys(s.Metrics) {
 			fmt.Fprintf(&b, "- `%s` = %s\n", k, FormatValue(s.Metrics[k], ""))
 		}
-		fmt.Fprintf(&b, "\nCulprit evidence (`%s`):", filepath.Join(s.Dir, s.Culprit.Evidence+".pprof"))
+		fmt.Fprintf(&b, "\nCulprit evidence (%s):", s.Culprit.Evidence)
 		if s.Culprit.Func != "" {
 			found := "not found"
 			if s.Culprit.Found {
@@ -81,6 +81,7 @@ func (r *Report) PostmortemDraft() string {
 	fmt.Fprintf(&b, "_Generated from `%s`. Replace every TODO; keep the numbers._\n\n", filepath.Join(r.Dir, JSONFile))
 	b.WriteString("## Summary\n\nTODO: one paragraph: what broke, for whom, for how long, and the fix.\n\n")
 	b.WriteString("## Impact\n\n")
+	fmt.Fprintf(&b, "Reproduce: `%s`\n\n", r.Command())
 	for _, s := range r.Scenarios {
 		for _, c := range s.Checks {
 			fmt.Fprintf(&b, "- %s: `%s` = %s (threshold %s %s)\n", s.Fault, c.Metric,
@@ -105,7 +106,7 @@ func (r *Report) PostmortemDraft() string {
 		}
 	}
 	b.WriteString("\n## Resolution\n\nTODO: the fix, and how it was rolled out.\n\n")
-	b.WriteString("## Verification\n\nTODO: rerun on the fixed path (`make lab-N`) and put the before/after numbers here.\n\n")
+	fmt.Fprintf(&b, "## Verification\n\nTODO: rerun on the fixed path (`make lab-%d seed=%d`) and put the before/after numbers here.\n\n", r.Lab, r.Seed)
 	b.WriteString("## Lessons\n\nTODO: what went well, what went wrong, where we got lucky.\n\n")
 	b.WriteString("## Action items\n\n| action | owner | due |\n| --- | --- | --- |\n| TODO | TODO | TODO |\n")
 	return b.String()
@@ -121,3 +122,8 @@ func sortedKeys(m map[string]float64) []string {
 }
 
 func secs(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+// Command is the make command that reproduces this run.
+func (r *Report) Command() string {
+	return fmt.Sprintf("make lab-%d fault=%s seed=%d", r.Lab, r.Faults, r.Seed)
+}

@@ -54,7 +54,9 @@ type Culprit struct {
 	// Func is the function where the defect lives: a substring of its fully
 	// qualified name, e.g. "server.(*Server).Stop".
 	Func string
-	// Evidence is the profile that reveals it.
+	// Evidence is the profile that reveals it, or evidence.Log when the
+	// defect is something that does not happen (a wait, a flush) and only
+	// the warning its function logs can show it.
 	Evidence evidence.Kind
 	// Frame is the frame to find in that profile when it differs from Func
 	// (the defect is a missing setting and the profile shows its effect).
@@ -134,9 +136,9 @@ func (l Lab) Validate() error {
 			return fmt.Errorf("runner: scenario %s names no culprit function", s.Fault)
 		}
 		switch s.Culprit.Evidence {
-		case evidence.CPU, evidence.Heap, evidence.Goroutine, evidence.Mutex, evidence.Block:
+		case evidence.CPU, evidence.Heap, evidence.Goroutine, evidence.Mutex, evidence.Block, evidence.Log:
 		default:
-			return fmt.Errorf("runner: scenario %s: culprit evidence %q is not cpu, heap, goroutine, mutex or block",
+			return fmt.Errorf("runner: scenario %s: culprit evidence %q is not cpu, heap, goroutine, mutex, block or log",
 				s.Fault, s.Culprit.Evidence)
 		}
 	}

@@ -14,9 +14,13 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/culprit"
 	"github.com/architect-roadmap/architect-roadmap/labkit/debugserver"
@@ -156,7 +160,7 @@ func printList(lab Lab, w io.Writer) {
 	for _, s := range lab.Scenarios {
 		tool := s.Tool
 		if tool == "" {
-			tool = "go tool pprof -top " + s.Culprit.Evidence.File()
+			tool = next(s, ".")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Fault, s.Description, strings.ReplaceAll(tool, "{dir}/", ""))
 	}
@@ -191,7 +195,7 @@ func answer(lab Lab, reg *fault.Registry, o options, stdout, stderr io.Writer) i
 		fmt.Fprintf(stdout, "WRONG: you said %s; the mystery fault of seed=%d was %s.\n", o.answer, o.seed, hidden)
 		code = ExitMismatch
 	}
-	fmt.Fprintf(stdout, "What breaks: %s\nCulprit:     %s\nEvidence:    the %s profile (%s)\n", sc.Description,
+	fmt.Fprintf(stdout, "What breaks: %s\nCulprit:     %s\nEvidence:    %s (%s)\n", sc.Description,
 		culprit.ShortName(sc.Culprit.Func), sc.Culprit.Evidence, sc.Culprit.Evidence.File())
 	return code
 }
@@ -204,7 +208,11 @@ func run(ctx context.Context, lab Lab, sel fault.Selection, o options, stdout, s
 		fmt.Fprintf(stderr, "%s: cannot create the evidence folder: %v\n", name, err)
 		return ExitUsage
 	}
-	metrics := telemetry.NewRegistry()
+	// Each scenario registers its metrics on a fresh registry (the same
+	// metric names recur from scenario to scenario); /metrics serves the one
+	// of the scenario running now.
+	metrics := &currentGatherer{}
+	metrics.set(telemetry.NewRegistry())
 	dbg, err := debugserver.Start("127.0.0.1:0", metrics)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
@@ -229,8 +237,10 @@ func run(ctx context.Context, lab Lab, sel fault.Selection, o options, stdout, s
 			label = "mystery"
 		}
 		fmt.Fprintf(stdout, "▶ %-24s fault %-3s ... ", label, onOff(on))
+		reg := telemetry.NewRegistry()
+		metrics.set(reg)
 		res := RunScenario(ctx, lab, sc, ScenarioConfig{FaultOn: on, Seed: o.seed, Duration: o.duration,
-			Dir: filepath.Join(dir, label), Metrics: metrics, Hidden: sel.Mode == fault.ModeMystery})
+			Dir: filepath.Join(dir, label), Metrics: reg, Hidden: sel.Mode == fault.ModeMystery})
 		fmt.Fprintf(stdout, "%s (%.1fs)\n", res.Verdict, res.ElapsedSeconds)
 		if res.Error != "" {
 			fmt.Fprintf(stdout, "    error: %s\n", res.Error)
@@ -303,4 +313,23 @@ func printSummary(w io.Writer, r *report.Report) {
 				s.Culprit.Evidence, 100*s.Culprit.Share)
 		}
 	}
+}
+
+// currentGatherer serves the registry of the scenario running now.
+type currentGatherer struct {
+	mu sync.Mutex
+	g  prometheus.Gatherer
+}
+
+func (c *currentGatherer) set(g prometheus.Gatherer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.g = g
+}
+
+func (c *currentGatherer) Gather() ([]*dto.MetricFamily, error) {
+	c.mu.Lock()
+	g := c.g
+	c.mu.Unlock()
+	return g.Gather()
 }

@@ -48,24 +48,23 @@ func RunScenario(ctx context.Context, lab Lab, sc Scenario, cfg ScenarioConfig) 
 	res := report.Scenario{Fault: sc.Fault, FaultOn: cfg.FaultOn, Description: sc.Description, Symptom: sc.Symptom,
 		Tool: sc.Tool, Dir: cfg.Dir, Metrics: map[string]float64{}}
 	started := time.Now()
-	defer func() { res.ElapsedSeconds = time.Since(started).Seconds() }()
-
 	fail := func(err error) report.Scenario {
 		res.Verdict, res.Error = report.VerdictError, err.Error()
+		res.ElapsedSeconds = time.Since(started).Seconds()
 		return res
 	}
 	capture, err := evidence.Start(cfg.Dir, cfg.Evidence)
 	if err != nil {
 		return fail(err)
 	}
-	logFile, err := os.Create(filepath.Join(cfg.Dir, "lab.log"))
+	logFile, err := os.Create(filepath.Join(cfg.Dir, evidence.LogFile))
 	if err != nil {
 		_ = capture.Stop()
 		return fail(fmt.Errorf("runner: %w", err))
 	}
 	defer logFile.Close()
 	tracing, err := telemetry.NewTracing(ctx, telemetry.TracingOptions{Service: fmt.Sprintf("lab-%d", lab.Number),
-		Getenv: func(string) string { return "" }}) // spans stay in memory: they are evidence, written below
+		InMemory: true, Getenv: func(string) string { return "" }}) // spans are evidence, written below
 	if err != nil {
 		_ = capture.Stop()
 		return fail(err)
@@ -90,7 +89,7 @@ func RunScenario(ctx context.Context, lab Lab, sc Scenario, cfg ScenarioConfig) 
 	env.runCleanups()
 
 	res.Metrics = env.metrics()
-	res.Evidence = append(capture.Files(), "lab.log")
+	res.Evidence = append(capture.Files(), evidence.LogFile)
 	res.Culprit = judgeCulprit(sc.Culprit, cfg.Dir)
 	res.Next = next(sc, cfg.Dir)
 	res.Checks, res.Verdict = judgeChecks(sc.Checks, res.Metrics)
@@ -100,6 +99,7 @@ func RunScenario(ctx context.Context, lab Lab, sc Scenario, cfg ScenarioConfig) 
 	if cfg.Hidden {
 		hide(&res, cfg.Dir)
 	}
+	res.ElapsedSeconds = time.Since(started).Seconds()
 	return res
 }
 
@@ -134,7 +134,11 @@ func judgeChecks(checks []Check, metrics map[string]float64) ([]report.Check, st
 
 func judgeCulprit(c Culprit, dir string) report.Culprit {
 	out := report.Culprit{Func: c.Func, Evidence: string(c.Evidence), Frame: c.Frame}
-	a, err := culprit.Analyze(filepath.Join(dir, c.Evidence.File()))
+	analyze := culprit.Analyze
+	if c.Evidence == evidence.Log {
+		analyze = culprit.AnalyzeLog
+	}
+	a, err := analyze(filepath.Join(dir, c.Evidence.File()))
 	if err != nil {
 		out.Error = err.Error()
 		return out
@@ -152,6 +156,9 @@ func judgeCulprit(c Culprit, dir string) report.Culprit {
 func next(sc Scenario, dir string) string {
 	if sc.Tool != "" {
 		return strings.ReplaceAll(sc.Tool, "{dir}", dir)
+	}
+	if sc.Culprit.Evidence == evidence.Log {
+		return fmt.Sprintf("grep -E '\"level\":\"(warn|error)\"' %s", filepath.Join(dir, evidence.LogFile))
 	}
 	return fmt.Sprintf("go tool pprof -top %s", filepath.Join(dir, sc.Culprit.Evidence.File()))
 }

@@ -113,15 +113,21 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 type TracingOptions struct {
 	Service string
 	// Stdout, when not nil and no OTLP endpoint is set, prints spans there
-	// as JSON instead of keeping them in memory.
+	// as JSON.
 	Stdout io.Writer
+	// InMemory, when no OTLP endpoint is set, keeps finished spans in
+	// Tracing.Recorder. Only for bounded runs (tests, a lab scenario): a
+	// long-running server would grow without bound.
+	InMemory bool
 	// Getenv reads the environment (os.Getenv when nil); tests replace it.
 	Getenv func(string) string
 }
 
-// NewTracing builds a tracer provider. With OTEL_EXPORTER_OTLP_ENDPOINT set it
-// exports over OTLP/gRPC (the exporter reads the rest of the OTEL_* variables
-// itself); otherwise spans go to Stdout, or to an in-memory recorder.
+// NewTracing builds a tracer provider. With OTEL_EXPORTER_OTLP_ENDPOINT set
+// (an empty value counts as unset, as the OpenTelemetry spec says) it exports
+// over OTLP/gRPC, and the exporter reads the rest of the OTEL_* variables
+// itself; otherwise spans go to Stdout, to an in-memory recorder, or nowhere:
+// trace IDs are still made and propagated, so logs keep their trace_id.
 func NewTracing(ctx context.Context, opts TracingOptions) (*Tracing, error) {
 	getenv := opts.Getenv
 	if getenv == nil {
@@ -145,10 +151,14 @@ func NewTracing(ctx context.Context, opts TracingOptions) (*Tracing, error) {
 			return nil, fmt.Errorf("telemetry: stdout exporter: %w", err)
 		}
 		t.Exporter = "stdout"
-	default:
+	case opts.InMemory:
 		t.Recorder = tracetest.NewInMemoryExporter()
 		exp = t.Recorder
 		t.Exporter = "memory"
+	default:
+		t.Exporter = "none"
+		t.Provider = sdktrace.NewTracerProvider(sdktrace.WithResource(res))
+		return t, nil
 	}
 	// Batching keeps export off the request path; the in-memory recorder is
 	// synchronous so a test sees a span as soon as it ends.

@@ -15,13 +15,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/loadgen"
 )
 
-const usage = "usage: loadgen -url http://HOST:PORT/PATH [-c workers] [-rate req/s (0 = closed loop)] [-d duration] [-n max requests]"
+const usage = "usage: loadgen -url http://HOST:PORT/PATH [-c workers] [-rate req/s (0 = closed loop)] [-d duration] [-n max requests] [-client raw|std|auto]"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -38,6 +39,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	rate := fs.Float64("rate", 0, "open-loop arrival rate in requests per second; 0 = closed loop")
 	dur := fs.Duration("d", 10*time.Second, "load window")
 	maxReq := fs.Int64("n", 0, "stop after this many requests (0 = no cap)")
+	client := fs.String("client", "auto", "HTTP client: raw (loadgen.RawHTTP, HTTP/1.1 GET only, fastest), std (net/http), auto (raw for http://, std for https://)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(out, usage)
@@ -47,7 +49,8 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 		return 2
 	}
 	fail := func(format string, a ...any) int {
-		fmt.Fprintf(errOut, "loadgen: "+format+"; "+usage+"\n", a...)
+		msg := strings.TrimPrefix(fmt.Sprintf(format, a...), "loadgen: ")
+		fmt.Fprintf(errOut, "loadgen: %s; %s\n", msg, usage)
 		return 2
 	}
 	switch {
@@ -58,9 +61,31 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 	case *workers < 1 || *workers > loadgen.MaxWorkers:
 		return fail("-c must be between 1 and %d, got %d", loadgen.MaxWorkers, *workers)
 	}
-	target, err := loadgen.Get(loadgen.NewHTTPClient(*workers), *url)
-	if err != nil {
-		return fail("%v", err)
+	if *client == "auto" {
+		*client = "raw"
+		if strings.HasPrefix(strings.ToLower(*url), "https://") {
+			*client = "std"
+		}
+	}
+	var target loadgen.Target
+	switch *client {
+	case "raw":
+		raw, err := loadgen.NewRawHTTP(*url)
+		if err != nil {
+			return fail("%v", err)
+		}
+		defer raw.Close()
+		target = raw.Get
+	case "std":
+		std := loadgen.NewHTTPClient(*workers)
+		defer std.CloseIdleConnections()
+		t, err := loadgen.Get(std, *url)
+		if err != nil {
+			return fail("%v", err)
+		}
+		target = t
+	default:
+		return fail("-client must be raw, std or auto, got %q", *client)
 	}
 	cfg := loadgen.Config{Workers: *workers, Rate: *rate, Duration: *dur, MaxRequests: *maxReq}
 	res, err := loadgen.Run(ctx, cfg, target)

@@ -1,0 +1,78 @@
+// Package middleware holds the gin middleware every request passes through,
+// in the order the server installs them: request ID, recovery, access log,
+// per-request timeout. (RED metrics are in package httpmetrics and tracing
+// comes from otelgin.)
+package middleware
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.uber.org/zap"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
+)
+
+// RequestIDHeader carries the request ID in and out.
+const RequestIDHeader = "X-Request-ID"
+
+// RequestID reuses a caller's request ID (so one ID follows a request across
+// services) or makes one, and puts it in the context and the response.
+func RequestID() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.GetHeader(RequestIDHeader)
+		if id == "" || len(id) > 64 {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		c.Header(RequestIDHeader, id)
+		c.Request = c.Request.WithContext(telemetry.WithRequestID(c.Request.Context(), id))
+		c.Next()
+	}
+}
+
+// Recovery turns a panic into a 500 JSON response and logs it with its stack,
+// so one bad request cannot take the process down.
+func Recovery(log *zap.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				telemetry.Logger(c.Request.Context(), log).Error("panic serving request",
+					zap.Any("panic", r), zap.String("path", c.FullPath()), zap.ByteString("stack", debug.Stack()))
+				c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": "internal error",
+					"request_id": telemetry.RequestID(c.Request.Context())})
+			}
+		}()
+		c.Next()
+	}
+}
+
+// AccessLog writes one line per request after it completes.
+func AccessLog(log *zap.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		telemetry.Logger(c.Request.Context(), log).Info("request",
+			zap.String("method", c.Request.Method), zap.String("route", c.FullPath()),
+			zap.Int("status", c.Writer.Status()), zap.Duration("latency", time.Since(start)),
+			zap.Int("bytes", c.Writer.Size()), zap.String("remote", c.ClientIP()))
+	}
+}
+
+// Timeout gives every request a deadline. Handlers and their dependencies
+// honour the context, so a stuck dependency costs at most d, and the client
+// gets a 504 rather than a hung connection.
+func Timeout(d time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), d)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
+		c.Next()
+	}
+}

@@ -1,0 +1,239 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/loadgen"
+	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+	"github.com/architect-roadmap/architect-roadmap/labkit/slowloris"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-0-template/config"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-0-template/server"
+)
+
+// start builds and starts a server on a free loopback port and returns the
+// function that stops it (the path SIGTERM takes in cmd/server).
+func start(ctx context.Context, env *runner.Env, tune func(*config.Config)) (*server.Server, func() error, error) {
+	return startWith(ctx, env, env.Metrics, "access.log", tune)
+}
+
+func startWith(ctx context.Context, env *runner.Env, reg prometheus.Registerer, accessLog string,
+	tune func(*config.Config)) (*server.Server, func() error, error) {
+	cfg := config.Default()
+	cfg.Addr, cfg.DebugAddr = "127.0.0.1:0", "" // the runner serves pprof and /metrics
+	cfg.AccessLog = filepath.Join(env.Dir, accessLog)
+	tune(&cfg)
+	srv, err := server.New(cfg, server.Deps{Log: env.Log, Metrics: reg, Tracer: env.Tracer})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := srv.Listen(ctx); err != nil {
+		return nil, nil, err
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(runCtx) }()
+	stop := func() error {
+		cancel()
+		return <-done
+	}
+	return srv, stop, nil
+}
+
+func request(method, url string) func(ctx context.Context) (*http.Request, error) {
+	return func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, method, url, nil)
+	}
+}
+
+// runSyncLogging offers cheap requests at a constant 1500 req/s (open loop:
+// users do not wait for the server to be ready). Each request writes one
+// access-log line, so the log sink is the only shared resource. A sink that
+// fsyncs under a lock serves at most ~1/fsync-latency requests per second;
+// below the offered rate the queue, and p99 with it, grows for the whole
+// window.
+func runSyncLogging(ctx context.Context, env *runner.Env) error {
+	srv, stop, err := start(ctx, env, func(c *config.Config) { c.Faults.SyncLogging = env.FaultOn })
+	if err != nil {
+		return err
+	}
+	env.Cleanup(func() { _ = stop() })
+
+	const workers, rate = 512, 1500
+	client := loadgen.NewHTTPClient(workers)
+	defer client.CloseIdleConnections()
+	var served atomic.Int64
+	env.Series("requests_completed_per_tick", func() float64 { return float64(served.Swap(0)) })
+
+	waitBefore := mutexWait()
+	res, err := loadgen.Run(ctx, loadgen.Config{Workers: workers, Rate: rate, Duration: env.Duration,
+		OnInterval: func(iv loadgen.Interval) { served.Add(iv.Requests) }},
+		loadgen.HTTP(client, request(http.MethodGet, "http://"+srv.Addr()+"/api/v1/items/42")))
+	if err != nil {
+		return err
+	}
+	elapsed := res.Elapsed.Seconds()
+	env.Record("p99_ms", ms(res.Latency.P99))
+	env.Record("p50_ms", ms(res.Latency.P50))
+	env.Record("throughput_rps", res.Throughput)
+	env.Record("errors", float64(res.Errors))
+	env.Record("missed_slots", float64(res.Missed))
+	// runtime/metrics keeps a running total of time goroutines spent blocked
+	// on sync.Mutex and RWMutex: the lock's cost, independent of sampling.
+	env.Record("mutex_wait_seconds_per_second", (mutexWait()-waitBefore)/elapsed)
+	return nil
+}
+
+// runSlowClients points 400 slowloris connections at the server.
+func runSlowClients(ctx context.Context, env *runner.Env) error {
+	srv, stop, err := start(ctx, env, func(c *config.Config) {
+		c.Faults.NoServerTimeouts = env.FaultOn
+		// Short enough to act inside the lab's window.
+		c.ReadHeaderTimeout, c.MaxConns = 300*time.Millisecond, 100
+	})
+	if err != nil {
+		return err
+	}
+	env.Cleanup(func() { _ = stop() })
+
+	before := runtime.NumGoroutine()
+	// The attack must outlive Run (which ends when the window does) so the
+	// goroutine profile, taken after Run returns, still sees it.
+	attack, err := slowloris.Start(context.WithoutCancel(ctx), slowloris.Config{Addr: srv.Addr(), Conns: 400, Drip: 100 * time.Millisecond})
+	if err != nil {
+		return err
+	}
+	env.Cleanup(attack.Stop) // after the goroutine profile: the stuck connections must be in it
+	env.Series("attacker_connections_open", func() float64 { return float64(attack.Open()) })
+	env.Series("goroutines_over_baseline", func() float64 { return float64(runtime.NumGoroutine() - before) })
+
+	select {
+	case <-time.After(env.Duration):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	open, err := gaugeValue(env, "lab0_http_open_connections")
+	if err != nil {
+		return err
+	}
+	env.Record("open_connections", open)
+	env.Record("goroutine_growth", float64(runtime.NumGoroutine()-before))
+	env.Record("attacker_connections_open", float64(attack.Open()))
+	return nil
+}
+
+// runRestart is a rolling restart under load: 32 workers call an endpoint
+// whose dependency takes 200ms; halfway through the window a new instance
+// binds the same port (SO_REUSEPORT) and the old one receives the stop its
+// SIGTERM handler triggers. Every request the old instance accepted must
+// still succeed; new ones go to the new instance.
+func runRestart(ctx context.Context, env *runner.Env) error {
+	tune := func(c *config.Config) {
+		c.Faults.NoGracefulShutdown = env.FaultOn
+		c.DownstreamLatency = 200 * time.Millisecond
+		c.ReusePort = true
+	}
+	srv, stop, err := start(ctx, env, tune)
+	if err != nil {
+		return err
+	}
+	const workers = 32
+	client := loadgen.NewHTTPClient(workers)
+	defer client.CloseIdleConnections()
+
+	var stoppedAt atomic.Int64 // unix nanos; 0 while serving
+	var dropped atomic.Int64
+	// POST: Go's client transparently retries an idempotent GET that dies on
+	// a reused connection, which would hide the drop from the client (the
+	// work would still have been cut off and repeated).
+	target := loadgen.HTTP(client, request(http.MethodPost, "http://"+srv.Addr()+"/api/v1/work"))
+	restartAware := func(ctx context.Context) error {
+		started := time.Now().UnixNano()
+		err := target(ctx)
+		if s := stoppedAt.Load(); err != nil && s != 0 && started < s {
+			// The request was accepted before the stop began: a request a
+			// restart must not lose.
+			dropped.Add(1)
+		}
+		return err
+	}
+	loadCtx, cancelLoad := context.WithCancel(ctx)
+	defer cancelLoad()
+	loadDone := make(chan struct{})
+	go func() {
+		defer close(loadDone)
+		_, _ = loadgen.Run(loadCtx, loadgen.Config{Workers: workers, Duration: env.Duration}, restartAware)
+	}()
+
+	select {
+	case <-time.After(env.Duration / 2):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// The new instance is another process in production: its own metrics
+	// registry and access log.
+	_, stopNew, err := startWith(ctx, env, prometheus.NewRegistry(), "access-new.log", func(c *config.Config) {
+		tune(c)
+		c.Addr = srv.Addr()
+	})
+	if err != nil {
+		return fmt.Errorf("start the new instance: %w", err)
+	}
+	env.Cleanup(func() { _ = stopNew() })
+	env.Record("in_flight_at_stop", float64(srv.InFlight()))
+	stoppedAt.Store(time.Now().UnixNano())
+	stopErr := stop()
+	<-loadDone
+	aborted, err := counterValue(env, "lab0_http_shutdown_aborted_requests_total")
+	env.Record("dropped_in_flight_requests", float64(dropped.Load()))
+	env.Record("aborted_requests_metric", aborted)
+	return errors.Join(stopErr, err)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func mutexWait() float64 {
+	s := []metrics.Sample{{Name: "/sync/mutex/wait/total:seconds"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindFloat64 {
+		return 0
+	}
+	return s[0].Value.Float64()
+}
+
+// counterValue reads a counter from the scenario's registry.
+func counterValue(env *runner.Env, name string) (float64, error) {
+	mfs, err := env.Metrics.Gather()
+	if err != nil {
+		return 0, fmt.Errorf("gather metrics: %w", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
+			return mf.GetMetric()[0].GetCounter().GetValue(), nil
+		}
+	}
+	return 0, fmt.Errorf("metric %s is not registered", name)
+}
+
+// gaugeValue reads a gauge from the scenario's registry, as Prometheus would.
+func gaugeValue(env *runner.Env, name string) (float64, error) {
+	mfs, err := env.Metrics.Gather()
+	if err != nil {
+		return 0, fmt.Errorf("gather metrics: %w", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
+			return mf.GetMetric()[0].GetGauge().GetValue(), nil
+		}
+	}
+	return 0, fmt.Errorf("metric %s is not registered", name)
+}

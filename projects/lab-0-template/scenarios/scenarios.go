@@ -1,0 +1,66 @@
+// Package scenarios declares lab 0's faults for the labkit runner: how each
+// one is driven, which metrics show it, and where its culprit lives.
+package scenarios
+
+import (
+	"time"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
+	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+)
+
+// Lab is lab 0, the engineering template.
+func Lab() runner.Lab {
+	return runner.Lab{
+		Number: 0,
+		Title:  "Engineering template",
+		Window: 3 * time.Second,
+		Scenarios: []runner.Scenario{
+			{
+				Fault:       "no-graceful-shutdown",
+				Description: "SIGTERM closes every connection instead of draining in-flight requests",
+				Symptom:     "requests in flight at a restart fail with connection reset / EOF",
+				Tool:        "grep in_flight_at_stop {dir}/lab.log; grep -c '\"status\":50' {dir}/access.log",
+				// A skipped drain leaves no trace in any profile: nothing
+				// waited. What it leaves is the stop path's own log line,
+				// with the number of requests it cut off.
+				Culprit: runner.Culprit{Func: "server.(*Server).stop", Evidence: evidence.Log},
+				Checks: []runner.Check{
+					{Metric: "dropped_in_flight_requests", Op: runner.Above, Threshold: 3, Unit: "requests"},
+					{Metric: "aborted_requests_metric", Op: runner.Above, Threshold: 3, Unit: "requests"},
+				},
+				Run: runRestart,
+			},
+			{
+				Fault:       "sync-logging",
+				Description: "every access-log line is written and fsynced under one shared lock",
+				Symptom:     "latency grows for as long as load lasts; goroutines queue on the log mutex",
+				Tool:        "go tool pprof -top {dir}/mutex.pprof",
+				Culprit:     runner.Culprit{Func: "logsink.(*SyncFile).Write", Evidence: evidence.Mutex},
+				Checks: []runner.Check{
+					// The fault caps throughput below the offered rate, so the
+					// queue, and even the median, grows all window long; p99
+					// is recorded too, but on a shared 2-core machine a
+					// scheduling hiccup alone can move it by 100s of ms.
+					{Metric: "p50_ms", Op: runner.Above, Threshold: 50, Unit: "ms"},
+					{Metric: "mutex_wait_seconds_per_second", Op: runner.Above, Threshold: 20, Unit: "s/s"},
+				},
+				Run: runSyncLogging,
+			},
+			{
+				Fault:       "no-server-timeouts",
+				Description: "http.Server without header/read/idle timeouts or a connection limit",
+				Symptom:     "goroutines and open connections grow with the number of slow clients",
+				Tool:        "go tool pprof -traces {dir}/goroutine.pprof | grep -A3 readRequest",
+				Culprit: runner.Culprit{Func: "server.newHTTPServer", Evidence: evidence.Goroutine,
+					// The missing setting shows as goroutines parked reading headers.
+					Frame: "net/http.(*conn).readRequest"},
+				Checks: []runner.Check{
+					{Metric: "open_connections", Op: runner.Above, Threshold: 100, Unit: "conns"},
+					{Metric: "goroutine_growth", Op: runner.Above, Threshold: 100, Unit: "goroutines"},
+				},
+				Run: runSlowClients,
+			},
+		},
+	}
+}

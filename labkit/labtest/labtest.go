@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/architect-roadmap/architect-roadmap/labkit/catalog"
 	"github.com/architect-roadmap/architect-roadmap/labkit/culprit"
 	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
 	"github.com/architect-roadmap/architect-roadmap/labkit/report"
@@ -24,11 +25,12 @@ import (
 const SeedEnv = "LAB_SEED"
 
 type config struct {
-	duration time.Duration
-	only     []string
-	seed     uint64
-	seedSet  bool
-	keep     string
+	duration  time.Duration
+	only      []string
+	seed      uint64
+	seedSet   bool
+	keep      string
+	noCatalog bool
 }
 
 // Option tunes Run.
@@ -44,6 +46,9 @@ func Only(faults ...string) Option { return func(c *config) { c.only = faults } 
 // and logged so a failure can be replayed).
 func Seed(s uint64) Option { return func(c *config) { c.seed, c.seedSet = s, true } }
 
+// NotInCatalog skips the catalog check, for a harness's own test labs.
+func NotInCatalog() Option { return func(c *config) { c.noCatalog = true } }
+
 // KeepEvidence writes evidence under dir instead of a temporary folder.
 func KeepEvidence(dir string) Option { return func(c *config) { c.keep = dir } }
 
@@ -58,6 +63,9 @@ func Run(t *testing.T, lab runner.Lab, opts ...Option) {
 	}
 	if err := lab.Validate(); err != nil {
 		t.Fatalf("lab %d does not validate: %v", lab.Number, err)
+	}
+	if err := matchesCatalog(lab); err != nil && !cfg.noCatalog {
+		t.Fatal(err)
 	}
 	if !cfg.seedSet {
 		cfg.seed = uint64(time.Now().UnixNano() % 1_000_000)
@@ -151,4 +159,22 @@ func onOff(on bool) string {
 		return "on"
 	}
 	return "off"
+}
+
+// matchesCatalog keeps `make labs` and roadmap.md honest: the catalog lists
+// exactly the faults the lab declares, in order.
+func matchesCatalog(lab runner.Lab) error {
+	st, err := catalog.Lookup(lab.Number)
+	if err != nil {
+		return err
+	}
+	var got []string
+	for _, sc := range lab.Scenarios {
+		got = append(got, sc.Fault)
+	}
+	if !slices.Equal(got, st.Faults) || st.Status != catalog.Ready || lab.Title != st.Title {
+		return fmt.Errorf("lab %d: the catalog (labkit/catalog) says title %q, status %s, faults %v; the lab declares title %q, faults %v: update one of them",
+			lab.Number, st.Title, st.Status, st.Faults, lab.Title, got)
+	}
+	return nil
 }

@@ -21,6 +21,8 @@ const (
 	KindEOF               = "EOF"
 	KindStatus4xx         = "status 4xx"
 	KindStatus5xx         = "status 5xx"
+	KindMalformed         = "malformed response" // RawHTTP could not parse the response
+	KindBadRequest        = "bad request"        // HTTP's newRequest returned an error
 	KindOther             = "other"
 )
 
@@ -84,6 +86,8 @@ func Classify(err error) string {
 		return KindBrokenPipe
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return KindEOF
+	case errors.Is(err, ErrMalformedResponse):
+		return KindMalformed
 	}
 	return KindOther
 }

@@ -18,7 +18,7 @@ func HTTP(client *http.Client, newRequest func(ctx context.Context) (*http.Reque
 	return func(ctx context.Context) error {
 		req, err := newRequest(ctx)
 		if err != nil {
-			return &KindError{K: "bad request", Err: err}
+			return &KindError{K: KindBadRequest, Err: err}
 		}
 		resp, err := client.Do(req)
 		if err != nil {

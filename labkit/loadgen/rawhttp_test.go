@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -217,6 +218,59 @@ func TestRawHTTPAcrossRuns(t *testing.T) {
 		assert.Positive(t, res.Requests)
 		assert.Zero(t, res.Errors, "samples: %v", res.ErrorSamples)
 	}
+}
+
+// TestRawHTTPGetDoesNotAllocate backs the claim that the raw client allocates nothing per
+// request once its connection exists. The server is a hand-written responder that allocates
+// nothing either, because AllocsPerRun counts the whole process.
+func TestRawHTTPGetDoesNotAllocate(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 4096)
+		resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		sep := []byte("\r\n\r\n")
+		pending := make([]byte, 0, 8192)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			pending = append(pending, buf[:n]...)
+			for {
+				i := bytes.Index(pending, sep)
+				if i < 0 {
+					break
+				}
+				pending = pending[:copy(pending, pending[i+len(sep):])]
+				if _, err := c.Write(resp); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	defer func() { _ = ln.Close(); wg.Wait() }()
+
+	raw, err := NewRawHTTP("http://" + ln.Addr().String() + "/")
+	require.NoError(t, err)
+	defer raw.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, raw.Get(ctx)) // dial and register the context hook once
+	allocs := testing.AllocsPerRun(1000, func() {
+		if err := raw.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
 }
 
 func TestRawHTTPClosed(t *testing.T) {

@@ -52,6 +52,7 @@ type options struct {
 	seed     uint64
 	seedSet  bool
 	answer   string
+	check    bool
 }
 
 // Exec runs the lab with args and returns the exit code; Main is Exec plus
@@ -71,6 +72,9 @@ func Exec(ctx context.Context, lab Lab, args []string, stdout, stderr io.Writer)
 		return ExitUsage
 	}
 	reg, _ := lab.Registry() // validated above
+	if opts.check {
+		return check(lab, reg, opts, stderr)
+	}
 	if opts.answer != "" {
 		return answer(lab, reg, opts, stdout, stderr)
 	}
@@ -89,6 +93,27 @@ func Exec(ctx context.Context, lab Lab, args []string, stdout, stderr io.Writer)
 	return run(ctx, lab, sel, opts, stdout, stderr)
 }
 
+// check validates what the flags name without running anything.
+func check(lab Lab, reg *fault.Registry, o options, stderr io.Writer) int {
+	name := fmt.Sprintf("lab-%d", lab.Number)
+	if o.answer != "" {
+		if !o.seedSet {
+			fmt.Fprintf(stderr, "%s: answer= needs the seed= printed by the fault=mystery run\n", name)
+			return ExitUsage
+		}
+		if _, ok := reg.Lookup(o.answer); !ok {
+			fmt.Fprintf(stderr, "%s: unknown fault %q in answer=; valid: %s\n", name, o.answer, strings.Join(reg.Names(), ", "))
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	if _, err := reg.Parse(o.fault, o.seed); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return ExitUsage
+	}
+	return ExitOK
+}
+
 func parseFlags(name string, args []string, stdout io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -100,7 +125,10 @@ func parseFlags(name string, args []string, stdout io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "out", "folder the evidence is written under")
 	seed := fs.String("seed", "", "seed of randomized choices; printed by every run")
 	fs.StringVar(&o.answer, "answer", "", "your diagnosis of a fault=mystery run (needs its seed=)")
-	fs.Usage = func() {
+	fs.BoolVar(&o.check, "check", false, "only validate the flags (the Makefile does this first, to fail in one line)")
+	// The flag package calls Usage on every parse error; print it only for -h.
+	fs.Usage = func() {}
+	usage := func() {
 		fmt.Fprintf(stdout, "usage: %s [-fault=off|on|list|mystery|NAME[,NAME]] [-duration=3s] [-out=out] [-seed=N] [-answer=NAME -seed=N]\n", name)
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
@@ -108,13 +136,13 @@ func parseFlags(name string, args []string, stdout io.Writer) (options, error) {
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			usage()
 			return o, err
 		}
-		return o, fmt.Errorf("%w; valid flags: -fault, -duration, -out, -seed, -answer", err)
+		return o, fmt.Errorf("%w; valid flags: -fault, -duration, -out, -seed, -answer, -check", err)
 	}
 	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q; valid flags: -fault, -duration, -out, -seed, -answer", fs.Arg(0))
+		return o, fmt.Errorf("unexpected argument %q; valid flags: -fault, -duration, -out, -seed, -answer, -check", fs.Arg(0))
 	}
 	if *seed != "" {
 		v, err := strconv.ParseUint(*seed, 10, 64)

@@ -61,7 +61,7 @@ func toyLab() runner.Lab {
 }
 
 func TestLabtestProvesTheToyLab(t *testing.T) {
-	labtest.Run(t, toyLab(), labtest.Seed(1))
+	labtest.Run(t, toyLab(), labtest.Seed(1), labtest.NotInCatalog())
 }
 
 func TestRunScenarioWritesEvidence(t *testing.T) {
@@ -135,6 +135,8 @@ func TestExecBadInput(t *testing.T) {
 		{"stray argument", []string{"fault=on"}, `unexpected argument "fault=on"`},
 		{"answer without seed", []string{"-answer=toy-leak"}, "answer= needs the seed="},
 		{"answer unknown", []string{"-answer=bogus", "-seed=1"}, `unknown fault "bogus" in answer=`},
+		{"check unknown fault", []string{"-check", "-fault=bogus"}, `unknown fault "bogus"`},
+		{"check bad duration", []string{"-check", "-duration=abc"}, "expected a positive Go duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,6 +146,13 @@ func TestExecBadInput(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 		})
 	}
+}
+
+func TestCheckValidatesWithoutRunning(t *testing.T) {
+	code, out, stderr := exec(t, "-check", "-fault=on", "-duration=1s", "-seed=4")
+	assert.Equal(t, runner.ExitOK, code)
+	assert.Empty(t, out)
+	assert.Empty(t, stderr)
 }
 
 func TestExecListRunAndMystery(t *testing.T) {

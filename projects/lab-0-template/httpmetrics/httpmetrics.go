@@ -24,6 +24,7 @@ type Metrics struct {
 	InFlight        prometheus.Gauge
 	OpenConnections prometheus.Gauge
 	AbortedRequests prometheus.Counter
+	LogWrite        prometheus.Histogram
 
 	inFlight atomic.Int64 // the gauge's value, readable without scraping
 }
@@ -42,8 +43,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "TCP connections the server holds open (new, active or idle)."}),
 		AbortedRequests: prometheus.NewCounter(prometheus.CounterOpts{Name: "lab0_http_shutdown_aborted_requests_total",
 			Help: "Requests still in flight when the server stopped serving."}),
+		LogWrite: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "lab0_access_log_write_seconds",
+			Help:    "Time a request spends writing its access-log line.",
+			Buckets: []float64{.00001, .00005, .0001, .0005, .001, .005, .01, .05, .1, .5, 1}}),
 	}
-	reg.MustRegister(m.Requests, m.Duration, m.InFlight, m.OpenConnections, m.AbortedRequests)
+	reg.MustRegister(m.Requests, m.Duration, m.InFlight, m.OpenConnections, m.AbortedRequests, m.LogWrite)
 	return m
 }
 

@@ -19,15 +19,15 @@ func Lab() runner.Lab {
 			{
 				Fault:       "no-graceful-shutdown",
 				Description: "SIGTERM closes every connection instead of draining in-flight requests",
-				Symptom:     "requests in flight at a restart fail with connection reset / EOF",
+				Symptom:     "requests in flight at a restart are cut off: clients see EOF, the server logs 502s",
 				Tool:        "grep in_flight_at_stop {dir}/lab.log; grep -c '\"status\":50' {dir}/access.log",
 				// A skipped drain leaves no trace in any profile: nothing
 				// waited. What it leaves is the stop path's own log line,
 				// with the number of requests it cut off.
 				Culprit: runner.Culprit{Func: "server.(*Server).stop", Evidence: evidence.Log},
 				Checks: []runner.Check{
-					{Metric: "dropped_in_flight_requests", Op: runner.Above, Threshold: 3, Unit: "requests"},
 					{Metric: "aborted_requests_metric", Op: runner.Above, Threshold: 3, Unit: "requests"},
+					{Metric: "old_instance_5xx", Op: runner.Above, Threshold: 3, Unit: "requests"},
 				},
 				Run: runRestart,
 			},
@@ -37,13 +37,18 @@ func Lab() runner.Lab {
 				Symptom:     "latency grows for as long as load lasts; goroutines queue on the log mutex",
 				Tool:        "go tool pprof -top {dir}/mutex.pprof",
 				Culprit:     runner.Culprit{Func: "logsink.(*SyncFile).Write", Evidence: evidence.Mutex},
+				// The fault caps throughput near 1/fsync (about 1000 req/s
+				// here), below the offered 1500, so the queue and the
+				// latency grow all window long (p50/p99 are in the report).
+				// The check measures the defect's own cost, which does not
+				// depend on how busy the machine is: an fsync per request is
+				// at least ~0.9 ms, a buffered write a few microseconds.
+				// The contention itself is proven by the culprit check: the
+				// sink's lock carries the mutex profile. (Process-wide mutex
+				// wait is recorded too, but it also counts the load
+				// generator's own HTTP client.)
 				Checks: []runner.Check{
-					// The fault caps throughput below the offered rate, so the
-					// queue, and even the median, grows all window long; p99
-					// is recorded too, but on a shared 2-core machine a
-					// scheduling hiccup alone can move it by 100s of ms.
-					{Metric: "p50_ms", Op: runner.Above, Threshold: 50, Unit: "ms"},
-					{Metric: "mutex_wait_seconds_per_second", Op: runner.Above, Threshold: 20, Unit: "s/s"},
+					{Metric: "access_log_write_p50_ms", Op: runner.Above, Threshold: 0.5, Unit: "ms"},
 				},
 				Run: runSyncLogging,
 			},

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -71,7 +72,7 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 		otelgin.Middleware("lab-0", otelgin.WithTracerProvider(deps.Tracer)),
 		s.metrics.Middleware(),
 		middleware.Recovery(deps.Log),
-		middleware.AccessLog(accessLogger(access)),
+		middleware.AccessLog(accessLogger(access), func(d time.Duration) { s.metrics.LogWrite.Observe(d.Seconds()) }),
 		middleware.Timeout(cfg.RequestTimeout),
 	)
 	s.api.Register(engine)

@@ -1,0 +1,118 @@
+# architect-roadmap runbook. `make` (or `make help`) lists every target.
+#
+# Every lab runs the same loop: run it healthy, turn a fault on, read the
+# evidence, find the culprit, compare with the fixed path, write a postmortem.
+
+SHELL := bash
+.DEFAULT_GOAL := help
+GO ?= go
+
+# ---- the labs -------------------------------------------------------------
+# Lab number → module directory. Keep in step with labkit/catalog (a test
+# there reads these lines).
+LAB_DIR_0 := projects/lab-0-template
+LAB_DIR_1 := projects/lab-1-concurrency
+LAB_DIR_2 := projects/lab-2-middleware
+LAB_DIR_3 := projects/lab-3-user-service
+LAB_DIR_5 := middleware-labs/redis-lab
+LABS := 0 1 2 3 5
+
+# Optional knobs: fault=off|on|list|mystery|NAME[,NAME]  duration=3s  out=DIR
+# seed=N  answer=NAME (with the seed of a mystery run).
+LAB_ARGS = $(if $(fault),-fault=$(fault)) $(if $(duration),-duration=$(duration)) \
+	$(if $(out),-out=$(out)) $(if $(seed),-seed=$(seed)) $(if $(answer),-answer=$(answer))
+
+lab_dir = $(or $(LAB_DIR_$(1)),$(error unknown lab "$(1)"; valid labs: $(LABS) (see make labs)))
+
+# The lab is built and its flags validated while make expands the recipe, so
+# bad input is a single line from $(error) instead of a failing recipe plus
+# make's own "Error 2" line.
+lab_build = $(strip $(shell $(GO) build -o bin/lab-$(1) ./$(call lab_dir,$(1))/cmd/lab 2>&1))
+lab_check = $(strip $(or $(call lab_build,$(1)),$(shell bin/lab-$(1) -check $(LAB_ARGS) 2>&1)))
+
+##@ Run a lab
+
+.PHONY: labs
+labs: ## Table of all labs: number, stage, faults, status of the last run
+	@$(GO) run ./labkit/cmd/labs $(if $(out),-out=$(out))
+
+lab-%: ## Run lab N: make lab-0 | lab-0 fault=on | fault=NAME | fault=list | fault=mystery | answer=NAME seed=S
+	$(eval _err := $(call lab_check,$*))$(if $(_err),$(error $(_err)))
+	@bin/lab-$* $(LAB_ARGS)
+
+.PHONY: serve
+serve: ## Start lab N's server in the foreground: make serve lab=0 (lab=3, lab=5)
+	$(if $(lab),,$(error serve needs lab=N; labs with a server: 0 3 5))
+	$(if $(wildcard $(call lab_dir,$(lab))/cmd/server),,$(error lab $(lab) has no server; labs with a server: 0 3 5))
+	@$(GO) run ./$(call lab_dir,$(lab))/cmd/server $(if $(fault),-fault=$(fault))
+
+##@ Verify
+
+.PHONY: test
+test: ## Unit, fault-scenario and evidence tests of every module (needs only Go)
+	@scripts/test.sh unit
+
+# This machine's services (and docker-env's compose ports) as defaults;
+# whatever the environment already sets wins.
+REDIS_ADDR ?= 127.0.0.1:6379
+MYSQL_DSN ?= root@tcp(127.0.0.1:3306)/test?parseTime=true
+POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+NATS_URL ?= nats://127.0.0.1:4222
+export REDIS_ADDR MYSQL_DSN POSTGRES_DSN NATS_URL
+
+.PHONY: test-integration
+test-integration: ## The same scenarios against real services (REDIS_ADDR, MYSQL_DSN, POSTGRES_DSN; prometheus on PATH)
+	@scripts/test.sh integration
+
+.PHONY: lint
+lint: ## gofmt and go vet over every module
+	@scripts/test.sh lint
+
+.PHONY: rules-test
+rules-test: ## promtool: check and unit-test every alert rule (apt-get install prometheus)
+	@bash docker-env/validate.sh
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target briefly: make fuzz fuzztime=30s
+	@scripts/fuzz.sh $(or $(fuzztime),10s)
+
+.PHONY: postmortem-check
+postmortem-check: ## Lint a postmortem: make postmortem-check file=projects/lab-0-template/postmortems/sync-logging.md
+	$(if $(file),,$(error postmortem-check needs file=PATH))
+	@$(GO) build -o bin/postmortem-check ./labkit/cmd/postmortem-check && bin/postmortem-check -file "$(file)"
+
+.PHONY: postmortems-check
+postmortems-check: ## Lint every lab's reference postmortems
+	@$(GO) build -o bin/postmortem-check ./labkit/cmd/postmortem-check
+	@status=0; for f in $(wildcard $(foreach n,$(LABS),$(LAB_DIR_$(n))/postmortems/*.md)); do \
+		bin/postmortem-check -file "$$f" || status=1; done; exit $$status
+
+##@ Measure
+
+.PHONY: bench
+bench: ## Benchmarks of lab N into bench/lab-N.txt (benchstat format): make bench lab=2 [benchtime=1s count=6]
+	$(if $(lab),,$(error bench needs lab=N; valid labs: $(LABS)))
+	@mkdir -p bench
+	@cd $(call lab_dir,$(lab)) && $(GO) test -run '^$$' -bench . -benchmem \
+		-benchtime $(or $(benchtime),1s) -count $(or $(count),6) ./... | tee $(CURDIR)/bench/lab-$(lab).txt
+
+.PHONY: bench-compare
+bench-compare: ## Compare two benchmark files: make bench-compare old=bench/base.txt new=bench/lab-2.txt
+	$(if $(and $(old),$(new)),,$(error bench-compare needs old=FILE new=FILE))
+	@$(GO) run golang.org/x/perf/cmd/benchstat@latest $(old) $(new)
+
+.PHONY: loadgen-vs-wrk
+loadgen-vs-wrk: ## The harness load generator against wrk and hey on one trivial server
+	@bash scripts/loadgen-vs-wrk.sh
+
+##@ Housekeeping
+
+.PHONY: clean
+clean: ## Remove run evidence, benchmarks and built tools
+	rm -rf out bench bin
+
+.PHONY: help
+help: ## This list
+	@awk 'BEGIN {FS = ":.*##"; printf "usage: make <target> [knob=value ...]\n"} \
+		/^##@/ {printf "\n%s\n", substr($$0, 5)} \
+		/^[a-zA-Z0-9_%-]+:.*##/ {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)

@@ -38,7 +38,7 @@ func TestAnalyzeFindsAKnownHotFunction(t *testing.T) {
 	f, err := os.Create(path)
 	require.NoError(t, err)
 	require.NoError(t, pprof.StartCPUProfile(f))
-	deadline := time.Now().Add(600 * time.Millisecond)
+	deadline := time.Now().Add(1500 * time.Millisecond)
 	for time.Now().Before(deadline) {
 		hotCompile("user-42@example.com")
 		coldWork(10)
@@ -52,10 +52,11 @@ func TestAnalyzeFindsAKnownHotFunction(t *testing.T) {
 
 	name, share := a.Share("culprit_test.hotCompile")
 	assert.Contains(t, name, "hotCompile")
-	assert.Greater(t, share, 0.5, "hotCompile should carry most of the CPU")
-
+	// Absolute shares move with -race and a busy machine (GC, the profiler
+	// itself); the relation between a hot and a cold function does not.
 	_, coldShare := a.Share("culprit_test.coldWork")
-	assert.Less(t, coldShare, 0.2)
+	assert.Greater(t, share, 0.2, "hotCompile should carry a large share of the CPU")
+	assert.Greater(t, share, 10*coldShare, "hot %.2f vs cold %.2f", share, coldShare)
 
 	assert.Empty(t, a.Own, "harness frames are never a lab's own")
 	var top []string

@@ -39,7 +39,9 @@ import (
 )
 
 // Target performs one request. A non-nil error counts as a failed request; its kind is decided
-// by Classify.
+// by Classify. It must return soon after ctx is done: Run ends the context when the caller
+// cancels or when the window plus Config.Drain has passed, and it waits for every call to
+// return, so a target that ignores its context can hold Run open.
 type Target func(ctx context.Context) error
 
 // Defaults and limits applied by Run.

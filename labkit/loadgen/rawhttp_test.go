@@ -273,6 +273,32 @@ func TestRawHTTPGetDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
+func TestRawHTTPMalformedResponseKind(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Read(make([]byte, 4096))
+			_, _ = io.WriteString(c, "SSH-2.0-OpenSSH_9.2\r\n\r\n")
+			_ = c.Close()
+		}
+	}()
+	defer func() { _ = ln.Close(); wg.Wait() }()
+	raw, err := NewRawHTTP("http://" + ln.Addr().String() + "/")
+	require.NoError(t, err)
+	defer raw.Close()
+	res, err := Run(context.Background(), Config{Workers: 1, MaxRequests: 3}, raw.Get)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int64{KindMalformed: 3}, res.ErrorKinds, "samples: %v", res.ErrorSamples)
+}
+
 func TestRawHTTPClosed(t *testing.T) {
 	raw, err := NewRawHTTP("http://127.0.0.1:1/")
 	require.NoError(t, err)

@@ -32,9 +32,10 @@ func (ss *Samples) Chart() ([]byte, error) {
 			continue
 		}
 		g := chart.Chart{
-			Title:  name,
-			Width:  chartWidth,
-			Height: chartPanel,
+			Title:      name,
+			Width:      chartWidth,
+			Height:     chartPanel,
+			Background: chart.Style{Padding: chart.Box{Top: 40, Left: 20, Right: 20, Bottom: 10}},
 			XAxis:  chart.XAxis{Name: "seconds"},
 			YAxis:  chart.YAxis{ValueFormatter: compact},
 			Series: []chart.Series{chart.ContinuousSeries{Name: name, XValues: xs, YValues: ys}},
@@ -65,7 +66,9 @@ func stack(panels [][]byte) []byte {
 		if j := strings.Index(s, "<svg"); j >= 0 {
 			s = s[j:]
 		}
-		s = strings.Replace(s, "<svg", fmt.Sprintf(`<svg y="%d"`, i*chartPanel), 1)
+		// A nested <svg> with only a viewBox fills its parent; give each
+		// panel its own size and place.
+		s = strings.Replace(s, "<svg", fmt.Sprintf(`<svg y="%d" width="%d" height="%d"`, i*chartPanel, chartWidth, chartPanel), 1)
 		b.WriteString(s)
 		b.WriteByte('\n')
 	}

@@ -121,6 +121,13 @@ func runSlowClients(ctx context.Context, env *runner.Env) error {
 	env.Cleanup(func() { _ = stop() })
 
 	before := runtime.NumGoroutine()
+	env.Series("goroutines_over_baseline", func() float64 { return float64(runtime.NumGoroutine() - before) })
+	// Half a second of quiet first, so the chart shows the rise.
+	select {
+	case <-time.After(500 * time.Millisecond):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	// The attack must outlive Run (which ends when the window does) so the
 	// goroutine profile, taken after Run returns, still sees it.
 	attack, err := slowloris.Start(context.WithoutCancel(ctx), slowloris.Config{Addr: srv.Addr(), Conns: 400, Drip: 100 * time.Millisecond})
@@ -129,7 +136,6 @@ func runSlowClients(ctx context.Context, env *runner.Env) error {
 	}
 	env.Cleanup(attack.Stop) // after the goroutine profile: the stuck connections must be in it
 	env.Series("attacker_connections_open", func() float64 { return float64(attack.Open()) })
-	env.Series("goroutines_over_baseline", func() float64 { return float64(runtime.NumGoroutine() - before) })
 
 	select {
 	case <-time.After(env.Duration):

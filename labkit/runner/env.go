@@ -1,11 +1,13 @@
 package runner
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
@@ -45,6 +47,22 @@ func (e *Env) Snapshot(kind evidence.Kind) error { return e.capture.Snapshot(kin
 
 // WriteFile adds a file to the evidence folder.
 func (e *Env) WriteFile(name string, data []byte) error { return e.capture.WriteFile(name, data) }
+
+// Metric reads one metric from the scenario's registry, as a Prometheus
+// scrape would see it: the first series of the family name (use it for
+// metrics without labels, or whose first series is the one you want).
+func (e *Env) Metric(name string) (*dto.Metric, error) {
+	mfs, err := e.Metrics.Gather()
+	if err != nil {
+		return nil, fmt.Errorf("runner: gather metrics: %w", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
+			return mf.GetMetric()[0], nil
+		}
+	}
+	return nil, fmt.Errorf("runner: metric %s is not registered", name)
+}
 
 // Cleanup registers fn to run after the evidence is captured, last first, so
 // a leak or a stuck goroutine is still there when the profiles are taken.

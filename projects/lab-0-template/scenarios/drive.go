@@ -91,10 +91,11 @@ func runSyncLogging(ctx context.Context, env *runner.Env) error {
 	env.Record("throughput_rps", res.Throughput)
 	env.Record("errors", float64(res.Errors))
 	env.Record("missed_slots", float64(res.Missed))
-	h, err := histogram(env, "lab0_access_log_write_seconds")
+	m, err := env.Metric("lab0_access_log_write_seconds")
 	if err != nil {
 		return err
 	}
+	h := m.GetHistogram()
 	// The median, as histogram_quantile(0.5, ...) in the alert rule computes
 	// it: a starved CPU drags the mean up with outliers, but an fsync per
 	// line puts a hard floor of one fsync under the median.
@@ -142,11 +143,11 @@ func runSlowClients(ctx context.Context, env *runner.Env) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	open, err := gaugeValue(env, "lab0_http_open_connections")
+	open, err := env.Metric("lab0_http_open_connections")
 	if err != nil {
 		return err
 	}
-	env.Record("open_connections", open)
+	env.Record("open_connections", open.GetGauge().GetValue())
 	env.Record("goroutine_growth", float64(runtime.NumGoroutine()-before))
 	env.Record("attacker_connections_open", float64(attack.Open()))
 	return nil
@@ -214,13 +215,13 @@ func runRestart(ctx context.Context, env *runner.Env) error {
 	stoppedAt.Store(time.Now().UnixNano())
 	stopErr := stop()
 	<-loadDone
-	aborted, err := counterValue(env, "lab0_http_shutdown_aborted_requests_total")
+	aborted, err := env.Metric("lab0_http_shutdown_aborted_requests_total")
 	failed, ferr := countServerErrors(filepath.Join(env.Dir, "access.log"))
 	// Client-side failures also include a race no server can close alone: a
 	// POST written onto an idle keep-alive connection just as Shutdown closes
 	// it. It is recorded, not judged; the checks read the server's side.
 	env.Record("dropped_in_flight_requests", float64(dropped.Load()))
-	env.Record("aborted_requests_metric", aborted)
+	env.Record("aborted_requests_metric", aborted.GetCounter().GetValue())
 	env.Record("old_instance_5xx", float64(failed))
 	return errors.Join(stopErr, err, ferr)
 }
@@ -258,34 +259,6 @@ func mutexWait() float64 {
 	return s[0].Value.Float64()
 }
 
-// counterValue reads a counter from the scenario's registry.
-func counterValue(env *runner.Env, name string) (float64, error) {
-	mfs, err := env.Metrics.Gather()
-	if err != nil {
-		return 0, fmt.Errorf("gather metrics: %w", err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
-			return mf.GetMetric()[0].GetCounter().GetValue(), nil
-		}
-	}
-	return 0, fmt.Errorf("metric %s is not registered", name)
-}
-
-// histogram reads a histogram from the scenario's registry.
-func histogram(env *runner.Env, name string) (*dto.Histogram, error) {
-	mfs, err := env.Metrics.Gather()
-	if err != nil {
-		return nil, fmt.Errorf("gather metrics: %w", err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
-			return mf.GetMetric()[0].GetHistogram(), nil
-		}
-	}
-	return nil, fmt.Errorf("metric %s is not registered", name)
-}
-
 // quantile estimates a quantile from cumulative buckets by linear
 // interpolation inside the bucket, as PromQL's histogram_quantile does.
 func quantile(h *dto.Histogram, q float64) float64 {
@@ -306,18 +279,4 @@ func quantile(h *dto.Histogram, q float64) float64 {
 		lower, below = upper, count
 	}
 	return lower // beyond the last bucket: its bound is the best we know
-}
-
-// gaugeValue reads a gauge from the scenario's registry, as Prometheus would.
-func gaugeValue(env *runner.Env, name string) (float64, error) {
-	mfs, err := env.Metrics.Gather()
-	if err != nil {
-		return 0, fmt.Errorf("gather metrics: %w", err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) > 0 {
-			return mf.GetMetric()[0].GetGauge().GetValue(), nil
-		}
-	}
-	return 0, fmt.Errorf("metric %s is not registered", name)
 }

@@ -52,17 +52,17 @@ serve: ## Start lab N's server in the foreground: make serve lab=0 (lab=3, lab=5
 test: ## Unit, fault-scenario and evidence tests of every module (needs only Go)
 	@scripts/test.sh unit
 
-# This machine's services (and docker-env's compose ports) as defaults;
-# whatever the environment already sets wins.
-REDIS_ADDR ?= 127.0.0.1:6379
-MYSQL_DSN ?= root@tcp(127.0.0.1:3306)/test?parseTime=true
-POSTGRES_DSN ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
-NATS_URL ?= nats://127.0.0.1:4222
-export REDIS_ADDR MYSQL_DSN POSTGRES_DSN NATS_URL
+# For test-integration only: this machine's services (and docker-env's
+# compose ports) as defaults; whatever the environment already sets wins.
+# (Exported globally they would switch `make lab-N` off its embedded defaults.)
+INTEGRATION_ENV = REDIS_ADDR="$${REDIS_ADDR:-127.0.0.1:6379}" \
+	MYSQL_DSN="$${MYSQL_DSN:-root@tcp(127.0.0.1:3306)/test?parseTime=true}" \
+	POSTGRES_DSN="$${POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}" \
+	NATS_URL="$${NATS_URL:-nats://127.0.0.1:4222}"
 
 .PHONY: test-integration
 test-integration: ## The same scenarios against real services (REDIS_ADDR, MYSQL_DSN, POSTGRES_DSN; prometheus on PATH)
-	@scripts/test.sh integration
+	@$(INTEGRATION_ENV) scripts/test.sh integration
 
 .PHONY: lint
 lint: ## gofmt and go vet over every module

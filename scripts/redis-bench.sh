@@ -49,14 +49,14 @@ rps() {
 		awk -F'","' 'NR>1 {gsub(/"/, "", $2); print $2}'
 }
 
-echo "redis-benchmark -t set,get -n $N -c $C; mini = middleware-labs/redis-lab/cmd/server, redis = $(redis-server --version | awk '{print $3}')"
+echo "redis-benchmark -t set,get -n $N -c $C; mini = middleware-labs/redis-lab/cmd/server, redis-server $(redis-server --version | awk '{print $3}' | sed 's/^v=//')"
 echo "cores: $(nproc), load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| test | pipeline | mini ops/s | redis-server ops/s | mini / redis |"
 echo "| --- | --- | ---: | ---: | ---: |"
 for p in 1 16; do
 	for t in set get; do
-		# Alternate the order so neither server always runs on the warmer machine.
+		# The two runs of a row are back to back, so both see about the same machine load.
 		m=$(rps "$MINI_PORT" "$p" "$t")
 		r=$(rps "$REDIS_PORT" "$p" "$t")
 		ratio=$(awk -v m="$m" -v r="$r" 'BEGIN { printf "%.2f", m / r }')

@@ -5,6 +5,8 @@
 #   scripts/test.sh integration  tests tagged `integration`, against real services
 #   scripts/test.sh lint         gofmt and go vet only
 #
+# MODULES="labkit projects/lab-0-template" limits a run to those modules.
+#
 # Modules are the `use` lines of go.work. Scenario packages (named
 # "scenarios") drive real load and time it, so they run without -race and one
 # package at a time: the race detector's 5-10x slowdown, or a neighbouring
@@ -14,7 +16,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-unit}
 GO=${GO:-go}
 
-modules=$(awk '/^use *\(/{f=1;next} f&&/\)/{f=0} f{print $1} /^use [^(]/{print $2}' go.work)
+modules=${MODULES:-$(awk '/^use *\(/{f=1;next} f&&/\)/{f=0} f{print $1} /^use [^(]/{print $2}' go.work)}
 failed=()
 
 lint() {

@@ -29,6 +29,12 @@ type Lab struct {
 	// duration= on the command line overrides it.
 	Window    time.Duration
 	Scenarios []Scenario
+	// Preflight, when set, runs once before any scenario: it connects to
+	// the services the lab will use and says which ones (for example
+	// "store: PostgreSQL at 127.0.0.1:5432 (POSTGRES_DSN)" or "store:
+	// embedded SQLite; set POSTGRES_DSN for PostgreSQL"). An error is bad
+	// input, like an unknown fault: one line naming the address tried, exit 2.
+	Preflight func(ctx context.Context) (string, error)
 }
 
 // Scenario is one fault: a real defect, how to drive it, how to see it.

@@ -107,11 +107,33 @@ func check(lab Lab, reg *fault.Registry, o options, stderr io.Writer) int {
 		}
 		return ExitOK
 	}
-	if _, err := reg.Parse(o.fault, o.seed); err != nil {
+	sel, err := reg.Parse(o.fault, o.seed)
+	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return ExitUsage
 	}
+	if sel.Mode != fault.ModeList {
+		if _, err := preflight(context.Background(), lab); err != nil {
+			fmt.Fprintf(stderr, "%s: %s\n", name, err)
+			return ExitUsage
+		}
+	}
 	return ExitOK
+}
+
+// preflight runs the lab's service check with a deadline, flattening the
+// error onto one line (drivers like to wrap addresses in multi-line text).
+func preflight(ctx context.Context, lab Lab) (string, error) {
+	if lab.Preflight == nil {
+		return "", nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	desc, err := lab.Preflight(ctx)
+	if err != nil {
+		return "", errors.New(strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), ":;", ":")), " "))
+	}
+	return desc, nil
 }
 
 func parseFlags(name string, args []string, stdout io.Writer) (options, error) {
@@ -248,7 +270,15 @@ func run(ctx context.Context, lab Lab, sel fault.Selection, o options, stdout, s
 	}
 	defer func() { _ = dbg.Shutdown(context.Background()) }()
 
+	services, err := preflight(ctx, lab)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %s\n", name, err)
+		return ExitUsage
+	}
 	fmt.Fprintf(stdout, "%s — %s   fault=%s   seed=%d (replay with seed=%d)\n", name, lab.Title, sel.Label(), o.seed, o.seed)
+	if services != "" {
+		fmt.Fprintf(stdout, "services: %s\n", services)
+	}
 	fmt.Fprintf(stdout, "pprof:    %s\nmetrics:  %s\nevidence: %s\n\n", dbg.PprofURL(), dbg.MetricsURL(), dir)
 
 	rep := &report.Report{Schema: report.SchemaVersion, Lab: lab.Number, Title: lab.Title, Faults: sel.Label(),

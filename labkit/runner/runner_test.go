@@ -3,6 +3,7 @@ package runner_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -146,6 +147,23 @@ func TestExecBadInput(t *testing.T) {
 			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 		})
 	}
+}
+
+func TestPreflight(t *testing.T) {
+	lab := toyLab()
+	lab.Preflight = func(context.Context) (string, error) {
+		return "", errors.New("store: cannot reach PostgreSQL at 127.0.0.1:1 (POSTGRES_DSN): connection refused")
+	}
+	var out, errOut bytes.Buffer
+	code := runner.Exec(context.Background(), lab, []string{"-out", t.TempDir()}, &out, &errOut)
+	assert.Equal(t, runner.ExitUsage, code)
+	assert.Equal(t, "lab-0: store: cannot reach PostgreSQL at 127.0.0.1:1 (POSTGRES_DSN): connection refused\n", errOut.String())
+
+	lab.Preflight = func(context.Context) (string, error) { return "store: embedded model", nil }
+	out.Reset()
+	code = runner.Exec(context.Background(), lab, []string{"-out", t.TempDir(), "-seed=1"}, &out, &errOut)
+	assert.Equal(t, runner.ExitOK, code)
+	assert.Contains(t, out.String(), "services: store: embedded model")
 }
 
 func TestCheckValidatesWithoutRunning(t *testing.T) {

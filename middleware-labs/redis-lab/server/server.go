@@ -1,0 +1,419 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/aof"
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/cluster"
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/resp"
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/store"
+)
+
+// Version is the Redis version the server reports; clients gate features on it.
+const Version = "7.0.15"
+
+// Config configures a Server.
+type Config struct {
+	// Clock is the time source (nil: wall clock); tests pass a fake one.
+	Clock store.Clock
+	// Seed seeds the server's randomness (skiplist levels).
+	Seed uint64
+	// Limits bound request sizes (zero: Redis's defaults).
+	Limits resp.Limits
+	// AOFPath enables the append-only file when set.
+	AOFPath string
+	// AOFPolicy is the fsync policy (default everysec).
+	AOFPolicy aof.Policy
+	// Cluster enables cluster mode: this node serves only its slots and redirects with MOVED.
+	Cluster *cluster.Topology
+	// ActiveExpireEvery is the active-expiry period (default 100 ms, Redis's hz 10); negative
+	// disables the cycle (tests drive it by hand).
+	ActiveExpireEvery time.Duration
+	// SlowlogSlowerThan is the slowlog threshold (default 10 ms, Redis's default); SlowlogMaxLen
+	// the number of entries kept (default 128).
+	SlowlogSlowerThan time.Duration
+	SlowlogMaxLen     int
+	// Metrics receives the server's Prometheus metrics (nil: not registered).
+	Metrics prometheus.Registerer
+	// Log receives operational messages (nil: discarded).
+	Log *zap.Logger
+	// ScriptTimeout bounds one Lua script (default 5 s); the script fails when it is reached.
+	ScriptTimeout time.Duration
+}
+
+// Server is a mini Redis instance.
+type Server struct {
+	cfg Config
+	log *zap.Logger
+
+	// mu is the executor lock: every command runs while holding it (see doc.go).
+	mu        sync.Mutex
+	db        *store.DB
+	clients   map[int64]*client
+	watching  map[string]map[*client]struct{}
+	channels  map[string]map[*client]struct{}
+	patterns  map[string]map[*client]struct{}
+	aof       *aof.File
+	scripts   *scripts
+	slowlog   slowlog
+	stats     stats
+	commands  map[string]*command
+	startTime time.Time
+	nextID    atomic.Int64
+	metrics   *metrics
+	lazyfree  chan *store.Value
+	txnProp   *txnProp
+
+	wg      sync.WaitGroup
+	connsMu sync.Mutex
+	conns   map[net.Conn]struct{}
+	ln      net.Listener
+	closed  atomic.Bool
+	cancel  context.CancelFunc
+}
+
+type stats struct {
+	commands      int64
+	connections   int64
+	rejectedCalls int64
+	pubsubMsgs    int64
+	aofErrors     int64
+}
+
+// New builds a server and replays its AOF when configured.
+func New(cfg Config) (*Server, error) {
+	if cfg.ActiveExpireEvery == 0 {
+		cfg.ActiveExpireEvery = 100 * time.Millisecond
+	}
+	if cfg.SlowlogSlowerThan == 0 {
+		cfg.SlowlogSlowerThan = 10 * time.Millisecond
+	}
+	if cfg.SlowlogMaxLen == 0 {
+		cfg.SlowlogMaxLen = 128
+	}
+	if cfg.ScriptTimeout == 0 {
+		cfg.ScriptTimeout = 5 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	s := &Server{
+		cfg:       cfg,
+		log:       cfg.Log,
+		db:        store.New(cfg.Clock, cfg.Seed),
+		clients:   map[int64]*client{},
+		watching:  map[string]map[*client]struct{}{},
+		channels:  map[string]map[*client]struct{}{},
+		patterns:  map[string]map[*client]struct{}{},
+		startTime: time.Now(),
+		conns:     map[net.Conn]struct{}{},
+		lazyfree:  make(chan *store.Value, 1024),
+	}
+	s.slowlog.maxLen = cfg.SlowlogMaxLen
+	s.slowlog.slowerThan = cfg.SlowlogSlowerThan
+	s.commands = commandTable()
+	s.scripts = newScripts(s)
+	s.db.OnRemove = s.onExpired
+	m, err := newMetrics(s, cfg.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("mini-redis: register metrics: %w", err)
+	}
+	s.metrics = m
+	if cfg.AOFPath != "" {
+		if err := s.loadAOF(); err != nil {
+			return nil, err
+		}
+		f, err := aof.Open(cfg.AOFPath, cfg.AOFPolicy)
+		if err != nil {
+			return nil, err
+		}
+		s.aof = f
+	}
+	return s, nil
+}
+
+func (s *Server) loadAOF() error {
+	loader := s.newFakeClient()
+	res, err := aof.Load(s.cfg.AOFPath, func(args [][]byte) error {
+		cmd := s.lookup(args[0])
+		if cmd == nil {
+			return fmt.Errorf("aof: unknown command %q in %s", args[0], s.cfg.AOFPath)
+		}
+		s.call(loader, cmd, args)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if res.Truncated {
+		s.log.Warn("!!! Warning: short read while loading the AOF file !!! AOF loaded anyway because aof-load-truncated is enabled",
+			zap.Int64("truncated_to", res.ValidLen), zap.Int64("file_len", res.FileLen))
+	}
+	s.log.Info("DB loaded from append only file", zap.Int("commands", res.Commands))
+	return nil
+}
+
+// ListenAndServe listens on addr and serves until ctx ends.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("mini-redis: listen %s: %w", addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Start listens on addr and serves in the background; Close stops it. It returns the bound
+// address (useful with port 0).
+func (s *Server) Start(addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("mini-redis: listen %s: %w", addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := s.Serve(ctx, ln); err != nil {
+			s.log.Error("serve", zap.Error(err))
+		}
+	}()
+	return ln.Addr().String(), nil
+}
+
+// Close stops a server started with Start and waits for its goroutines.
+func (s *Server) Close() error {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	return nil
+}
+
+// Serve accepts connections on ln until ctx ends, then closes every connection, flushes the AOF
+// and returns once all goroutines have stopped.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	s.ln = ln
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var bg sync.WaitGroup
+	bg.Add(3)
+	go func() { defer bg.Done(); s.expireLoop(ctx) }()
+	go func() { defer bg.Done(); s.lazyFreeLoop(ctx) }()
+	go func() {
+		defer bg.Done()
+		if s.aof != nil {
+			s.aof.RunEverySec(ctx, func(err error) { s.log.Error("aof fsync", zap.Error(err)) })
+		}
+	}()
+	go func() { <-ctx.Done(); ln.Close() }()
+	var conns sync.WaitGroup
+	var err error
+	for {
+		conn, aerr := ln.Accept()
+		if aerr != nil {
+			if ctx.Err() == nil {
+				err = fmt.Errorf("mini-redis: accept: %w", aerr)
+			}
+			break
+		}
+		s.connsMu.Lock()
+		s.conns[conn] = struct{}{}
+		s.connsMu.Unlock()
+		conns.Add(1)
+		go func() {
+			defer conns.Done()
+			s.serveConn(ctx, conn)
+		}()
+	}
+	cancel()
+	s.connsMu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.connsMu.Unlock()
+	conns.Wait()
+	bg.Wait()
+	if s.aof != nil {
+		s.mu.Lock()
+		ferr := s.aof.Flush()
+		s.mu.Unlock()
+		err = errors.Join(err, ferr, s.aof.Close())
+		s.aof = nil
+	}
+	return err
+}
+
+func (s *Server) expireLoop(ctx context.Context) {
+	if s.cfg.ActiveExpireEvery < 0 {
+		return
+	}
+	t := time.NewTicker(s.cfg.ActiveExpireEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.mu.Lock()
+			// Redis gives the slow cycle 25% of a tick.
+			s.db.ActiveExpire(s.cfg.ActiveExpireEvery / 4)
+			s.flushAOF()
+			s.mu.Unlock()
+		}
+	}
+}
+
+// lazyFreeLoop releases values detached by UNLINK off the command path, then settles the
+// accounting under the lock in O(1).
+func (s *Server) lazyFreeLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case v := <-s.lazyfree:
+			size := store.ReleaseDetached(v)
+			s.mu.Lock()
+			s.db.Add(-size)
+			s.db.Stats.LazyFreed++
+			s.mu.Unlock()
+		}
+	}
+}
+
+func (s *Server) flushAOF() {
+	if s.aof == nil {
+		return
+	}
+	if err := s.aof.Flush(); err != nil {
+		s.stats.aofErrors++
+		s.log.Error("aof write", zap.Error(err))
+	}
+}
+
+func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
+	c := s.newClient(conn)
+	defer func() {
+		conn.Close()
+		s.mu.Lock()
+		s.freeClient(c)
+		s.mu.Unlock()
+		c.stopPush()
+		s.connsMu.Lock()
+		delete(s.conns, conn)
+		s.connsMu.Unlock()
+	}()
+	batch := make([][][]byte, 0, 64)
+	for ctx.Err() == nil {
+		args, err := c.r.ReadCommand()
+		if err != nil {
+			s.replyProtocolError(c, err)
+			return
+		}
+		batch = append(batch[:0], args)
+		// Everything already buffered is a pipeline: run it under one lock, flush once.
+		for c.r.Buffered() > 0 && len(batch) < 1024 {
+			args, err = c.r.ReadCommand()
+			if err != nil {
+				break
+			}
+			batch = append(batch, args)
+		}
+		c.outMu.Lock()
+		s.mu.Lock()
+		for _, a := range batch {
+			s.execute(c, a)
+			if c.closeAfterReply {
+				break
+			}
+		}
+		s.flushAOF()
+		// Encode into memory under the lock; the socket write happens after it is released.
+		c.w.Flush()
+		s.mu.Unlock()
+		ferr := c.flushOut()
+		c.outMu.Unlock()
+		if ferr != nil || c.closeAfterReply {
+			return
+		}
+		if err != nil {
+			s.replyProtocolError(c, err)
+			return
+		}
+	}
+}
+
+func (s *Server) replyProtocolError(c *client, err error) {
+	var pe *resp.ProtocolError
+	if errors.As(err, &pe) {
+		c.outMu.Lock()
+		c.w.Error("ERR " + pe.Error())
+		c.flushOut()
+		c.outMu.Unlock()
+		return
+	}
+	if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) {
+		s.log.Debug("connection", zap.Error(err))
+	}
+}
+
+// lookup finds a command by name, case-insensitively, without allocating for short names.
+func (s *Server) lookup(name []byte) *command {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return s.commands[strings.ToLower(string(name))]
+	}
+	for i, c := range name {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return s.commands[string(buf[:len(name)])]
+}
+
+// DB exposes the keyspace to in-process tests and scenarios; hold Lock while using it.
+func (s *Server) DB() *store.DB { return s.db }
+
+// Lock takes the executor lock (in-process callers only: tests and scenarios).
+func (s *Server) Lock() { s.mu.Lock() }
+
+// Unlock releases the executor lock.
+func (s *Server) Unlock() { s.mu.Unlock() }
+
+// ActiveExpireCycle runs one active-expiry cycle now (tests with a fake clock).
+func (s *Server) ActiveExpireCycle() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.db.ActiveExpire(25 * time.Millisecond)
+	s.flushAOF()
+	return n
+}
+
+// closeAOF closes the AOF of a server that was built but never served (tests).
+func (s *Server) closeAOF() error {
+	if s.aof == nil {
+		return nil
+	}
+	err := s.aof.Close()
+	s.aof = nil
+	return err
+}
+
+// CommandsProcessed is the number of commands executed so far (per-node QPS in the hot-key lab).
+func (s *Server) CommandsProcessed() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats.commands
+}

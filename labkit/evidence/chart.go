@@ -36,9 +36,9 @@ func (ss *Samples) Chart() ([]byte, error) {
 			Width:      chartWidth,
 			Height:     chartPanel,
 			Background: chart.Style{Padding: chart.Box{Top: 40, Left: 20, Right: 20, Bottom: 10}},
-			XAxis:  chart.XAxis{Name: "seconds"},
-			YAxis:  chart.YAxis{ValueFormatter: compact},
-			Series: []chart.Series{chart.ContinuousSeries{Name: name, XValues: xs, YValues: ys}},
+			XAxis:      chart.XAxis{Name: "seconds"},
+			YAxis:      chart.YAxis{ValueFormatter: compact},
+			Series:     []chart.Series{chart.ContinuousSeries{Name: name, XValues: xs, YValues: ys}},
 		}
 		if flat(ys) {
 			// A constant series would make go-chart's range zero-width.

@@ -49,8 +49,10 @@ func TestActiveExpireRepeatsWhileMostlyExpired(t *testing.T) {
 	clk.Advance(2 * time.Second)
 	got := db.ActiveExpire(time.Second)
 	// 90% of sampled keys are expired, so the cycle keeps going until the expired share of a
-	// sample drops to 25% or below: most of the 900 dead keys go without any access.
-	assert.Greater(t, got, 500, "the cycle repeated far beyond one 20-key sample")
+	// sample drops to 25% or below, reclaiming dead keys nobody accesses. Where it stops varies
+	// run to run (456 to 900 seen): a sample is 20 consecutive entries from a random map
+	// bucket, not 20 independent keys, so a run of live keys can end the cycle early.
+	assert.Greater(t, got, 5*ActiveExpireSample, "the cycle repeated far beyond one 20-key sample")
 	assert.LessOrEqual(t, got, 900)
 	// A keyspace with few expired keys stops after one sample.
 	db2 := New(clk.Now, 2)

@@ -1,0 +1,274 @@
+// Package scenarios is lab 3's faults as labkit scenarios: each starts the real user service on
+// a loopback port over a private scratch database (embedded SQLite, or MariaDB/PostgreSQL with
+// LAB3_DB=mysql|postgres), drives it with labkit's load generator, and records the symptom.
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"runtime/metrics"
+	"sync"
+	"time"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
+	"github.com/architect-roadmap/architect-roadmap/labkit/loadgen"
+	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/app"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/audit"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/sqlstore"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/user"
+)
+
+// Lab is lab 3 on the backend LAB3_DB names (embedded SQLite by default). A bad LAB3_DB makes
+// every scenario fail with the one-line reason.
+func Lab() runner.Lab {
+	b, err := BackendFromEnv()
+	if err != nil {
+		lab := LabOn(Backend{Dialect: sqlstore.SQLite})
+		for i := range lab.Scenarios {
+			lab.Scenarios[i].Run = func(context.Context, *runner.Env) error { return err }
+		}
+		// The runner stops here, before any scenario: one line, exit 2.
+		lab.Preflight = func(context.Context) (string, error) { return "", err }
+		return lab
+	}
+	lab := LabOn(b)
+	lab.Preflight = b.preflight
+	return lab
+}
+
+// LabOn is lab 3 on a given backend; the integration tests run it on each real database.
+func LabOn(b Backend) runner.Lab {
+	return runner.Lab{
+		Number: 3,
+		Title:  "User service",
+		Window: 3 * time.Second,
+		Scenarios: []runner.Scenario{
+			{
+				Fault:       "slow-request",
+				Description: "the admin user list runs N+1 queries and filters on LOWER(department), which no index serves",
+				Symptom:     "every list request runs ~51 SQL statements and its latency grows with the number of users",
+				Tool:        "cat {dir}/explain.txt; go tool pprof -top -cum {dir}/cpu.pprof",
+				Culprit:     runner.Culprit{Func: "sqlstore.(*Store).ListNPlusOne", Evidence: evidence.CPU},
+				Checks: []runner.Check{
+					{Metric: "sql_queries_per_request", Op: runner.Above, Threshold: 10, Unit: "statements"},
+					{Metric: "list_p50_ms", Op: runner.Above, Threshold: slowP50Threshold(b), Unit: "ms"},
+				},
+				Run: func(ctx context.Context, env *runner.Env) error { return runSlowRequest(ctx, env, b) },
+			},
+			{
+				Fault:       "db-overload",
+				Description: "the department report runs on a pool without limits and without a statement deadline or breaker",
+				Symptom:     "open database connections climb with concurrent requests and every report waits behind all the others",
+				Tool:        "grep -c DepartmentReport {dir}/goroutine.txt; go tool pprof -top -cum {dir}/goroutine.pprof",
+				// 64 requests in flight means 64 client workers plus their connections' goroutines too,
+				// so the handlers are about a sixth of all goroutines: a tenth is the bar.
+				Culprit: runner.Culprit{Func: "service.(*Service).DepartmentReport", Evidence: evidence.Goroutine, MinShare: 0.1},
+				Checks: []runner.Check{
+					{Metric: "db_open_connections_max", Op: runner.Above, Threshold: 24, Unit: "connections"},
+				},
+				Run: func(ctx context.Context, env *runner.Env) error { return runDBOverload(ctx, env, b) },
+			},
+			{
+				Fault:       "thread-exhaustion",
+				Description: "every request appends its audit record in a new goroutine that blocks in flock(2), pinning an OS thread",
+				Symptom:     "while the audit file's lock is held, OS threads climb with every request toward the 10000-thread limit",
+				Tool:        "go tool pprof -top {dir}/goroutine.pprof; grep -c flockExclusive {dir}/goroutine.txt",
+				Culprit:     runner.Culprit{Func: "audit.(*Writer).Record", Evidence: evidence.Goroutine},
+				Checks: []runner.Check{
+					// Each goroutine blocked in a system call holds its own OS thread. The thread count
+					// itself (os_threads_peak, recorded below) is not a check: the Go runtime never
+					// returns threads to the OS, so a second run in one process reuses them.
+					{Metric: "goroutines_in_syscall_max", Op: runner.Above, Threshold: 60, Unit: "goroutines"},
+				},
+				Run: func(ctx context.Context, env *runner.Env) error { return runThreadExhaustion(ctx, env, b) },
+			},
+		},
+	}
+}
+
+// Data sizes: big enough that a full scan dominates a request, small enough to seed in about a
+// second on two cores.
+const (
+	slowSeedUsers     = 30000
+	overloadSeedUsers = 10000
+)
+
+func slowP50Threshold(b Backend) float64 {
+	// Roughly the geometric mean of the two paths' medians on a 2-core box, so each side has
+	// a wide margin: SQLite 1.4-3 ms fixed vs 28-140 ms fault (28 seen under heavy load, 40 at
+	// load average 2), MariaDB ~5 vs ~120, PostgreSQL ~17 vs ~100 (pgx prepares every
+	// statement: more round trips per query).
+	switch b.Dialect {
+	case sqlstore.MySQL:
+		return 25
+	case sqlstore.Postgres:
+		return 40
+	default:
+		return 8
+	}
+}
+
+// runSlowRequest lists the 76 users of a rare department, page by page of 50, with 4 workers.
+func runSlowRequest(ctx context.Context, env *runner.Env, b Backend) error {
+	r, err := newRig(ctx, env, b, rigOptions{workers: 4, seed: slowSeedUsers, faults: app.Faults{SlowRequest: env.FaultOn}})
+	if err != nil {
+		return err
+	}
+	q := user.ListQuery{Department: "security", Limit: 50}
+	var plans []byte
+	for _, fault := range []bool{true, false} {
+		plan, err := r.app.Store.ExplainList(ctx, fault, q)
+		if err != nil {
+			return err
+		}
+		label := "FIXED path (runs when the fault is off)"
+		if fault {
+			label = "FAULT path (runs when the fault is on)"
+		}
+		plans = append(plans, fmt.Sprintf("== %s\n%s\n", label, plan)...)
+	}
+	if err := env.WriteFile("explain.txt", plans); err != nil {
+		return err
+	}
+	before := r.app.Store.Queries()
+	env.Series("sql_statements_total", func() float64 { return float64(r.app.Store.Queries() - before) })
+	res, err := loadgen.Run(ctx, loadgen.Config{Workers: 4, Duration: env.Duration},
+		r.get("/v1/admin/users?department=security&limit=50", r.admin))
+	if err != nil {
+		return err
+	}
+	env.Log.Info("slow-request load: " + summary(res))
+	if res.Requests == 0 {
+		return errNoRequests
+	}
+	env.Record("sql_queries_per_request", float64(r.app.Store.Queries()-before)/float64(res.Requests))
+	env.Record("list_p50_ms", ms(res.Latency.P50))
+	env.Record("list_p99_ms", ms(res.Latency.P99))
+	env.Record("list_rps", res.Throughput)
+	return nil
+}
+
+// runDBOverload sends the department report from 64 concurrent clients.
+func runDBOverload(ctx context.Context, env *runner.Env, b Backend) error {
+	const workers = 64
+	r, err := newRig(ctx, env, b, rigOptions{workers: workers, seed: overloadSeedUsers, faults: app.Faults{DBOverload: env.FaultOn},
+		tune: func(c *app.Config) { c.ReportTimeout = time.Second }})
+	if err != nil {
+		return err
+	}
+	db := r.app.Store.DB()
+	var mu sync.Mutex
+	maxOpen := 0
+	env.Series("db_open_connections", func() float64 {
+		n := db.Stats().OpenConnections
+		mu.Lock()
+		maxOpen = max(maxOpen, n)
+		mu.Unlock()
+		return float64(n)
+	})
+	env.Series("db_wait_count", func() float64 { return float64(db.Stats().WaitCount) })
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // sample faster than the series so the peak is not missed
+		defer wg.Done()
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				n := db.Stats().OpenConnections
+				mu.Lock()
+				maxOpen = max(maxOpen, n)
+				mu.Unlock()
+			}
+		}
+	}()
+	snap := snapshotMidway(ctx, env, func() error { return env.Snapshot(evidence.Goroutine) })
+	res, err := loadgen.Run(ctx, loadgen.Config{Workers: workers, Duration: env.Duration},
+		r.get("/v1/admin/reports/departments", r.admin))
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	if err := <-snap; err != nil {
+		return err
+	}
+	env.Log.Info("db-overload load: " + summary(res))
+	st := db.Stats()
+	mu.Lock()
+	env.Record("db_open_connections_max", float64(maxOpen))
+	mu.Unlock()
+	env.Record("db_wait_count", float64(st.WaitCount))
+	env.Record("db_wait_ms_per_request", ms(st.WaitDuration)/float64(max(1, res.Requests)))
+	env.Record("report_p99_ms", ms(res.Latency.P99))
+	env.Record("report_errors", float64(res.Errors))
+	env.Record("report_ok_rps", float64(res.Requests-res.Errors)/res.Elapsed.Seconds())
+	env.Record("report_rps", res.Throughput)
+	return nil
+}
+
+func goroutinesInSyscall() float64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines/not-in-go:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return float64(s[0].Value.Uint64())
+}
+
+// runThreadExhaustion reads profiles (each read is audited) while another holder keeps the audit
+// file's lock, as a log rotation or shipper would. The lock holder is the slow dependency; the
+// defect is how the service waits for it.
+func runThreadExhaustion(ctx context.Context, env *runner.Env, b Backend) error {
+	r, err := newRig(ctx, env, b, rigOptions{workers: 8, faults: app.Faults{ThreadExhaustion: env.FaultOn}})
+	if err != nil {
+		return err
+	}
+	path := r.app.AuditPath()
+	release, err := audit.Lock(path)
+	if err != nil {
+		return err
+	}
+	var once sync.Once
+	unlock := func() { once.Do(func() { _ = release() }) }
+	env.Cleanup(unlock) // registered last, runs first: the blocked appends finish before Close
+	threadsBefore := app.OSThreads()
+	var mu sync.Mutex
+	peakSys, peakThreads := 0.0, threadsBefore
+	sample := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		peakSys = max(peakSys, goroutinesInSyscall())
+		peakThreads = max(peakThreads, app.OSThreads())
+	}
+	// The runner already samples os_threads; this series samples the peaks on the way.
+	env.Series("goroutines_in_syscall", func() float64 { sample(); return goroutinesInSyscall() })
+	env.Series("audit_blocked_appends", func() float64 { return float64(r.app.Audit.Stats().Waiting) })
+	res, err := loadgen.Run(ctx, loadgen.Config{Workers: 8, Duration: env.Duration, MaxRequests: 400,
+		OnInterval: func(loadgen.Interval) { sample() }}, r.get("/v1/me", r.user))
+	if err != nil {
+		return err
+	}
+	// Appends start after the response is written; give the last ones a moment to reach flock.
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		sample()
+		time.Sleep(20 * time.Millisecond)
+	}
+	env.Log.Info("thread-exhaustion load: " + summary(res))
+	st := r.app.Audit.Stats()
+	mu.Lock()
+	defer mu.Unlock()
+	env.Record("goroutines_in_syscall_max", peakSys)
+	env.Record("os_threads_growth", peakThreads-threadsBefore)
+	env.Record("os_threads_peak", peakThreads)
+	env.Record("audit_blocked_appends", float64(st.Waiting))
+	env.Record("audit_dropped", float64(st.Dropped))
+	env.Record("profile_p99_ms", ms(res.Latency.P99))
+	return nil
+}

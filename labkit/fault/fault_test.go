@@ -1,6 +1,7 @@
 package fault_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,4 +86,30 @@ func TestNewRegistryRejectsBadNames(t *testing.T) {
 		_, err := fault.NewRegistry(faults...)
 		assert.Error(t, err, "name %q", name)
 	}
+}
+
+// FuzzParse: whatever a learner types after fault=, Parse answers a valid
+// selection or an ErrUnknown naming the choices; it never panics.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"", "off", "on", "list", "mystery", "sync-logging", "a,b", ",,", " on ", "sync-logging,,no-server-timeouts"} {
+		f.Add(s, uint64(7))
+	}
+	r, err := fault.NewRegistry(fault.Fault{Name: "sync-logging"}, fault.Fault{Name: "no-server-timeouts"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in string, seed uint64) {
+		sel, err := r.Parse(in, seed)
+		if err != nil {
+			if !errors.Is(err, fault.ErrUnknown) {
+				t.Fatalf("Parse(%q) returned %v, want an ErrUnknown", in, err)
+			}
+			return
+		}
+		for _, name := range sel.On {
+			if _, ok := r.Lookup(name); !ok {
+				t.Fatalf("Parse(%q) selected %q, which is not in the registry", in, name)
+			}
+		}
+	})
 }

@@ -69,10 +69,14 @@ func RunScenario(ctx context.Context, lab Lab, sc Scenario, cfg ScenarioConfig) 
 		_ = capture.Stop()
 		return fail(err)
 	}
+	logged := sc.Fault
+	if cfg.Hidden {
+		logged = "mystery" // the log is evidence a learner reads: it must not name the answer
+	}
 	env := &Env{
 		FaultOn: cfg.FaultOn, Seed: cfg.Seed, Rand: rand.New(rand.NewPCG(cfg.Seed, uint64(lab.Number))),
 		Duration: cfg.Duration, Log: telemetry.NewLogger(logFile, telemetry.LoggerOptions{}).With(
-			zap.String("fault", sc.Fault), zap.Bool("fault_on", cfg.FaultOn)),
+			zap.String("fault", logged), zap.Bool("fault_on", cfg.FaultOn)),
 		Metrics: cfg.Metrics, Tracer: tracing.Provider, Dir: cfg.Dir,
 		capture: capture, recorded: map[string]float64{},
 	}

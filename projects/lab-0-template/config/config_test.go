@@ -54,3 +54,20 @@ func TestLoad(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoad: any flags and environment give a valid Config or an error; Load
+// never panics, and what it accepts always validates.
+func FuzzLoad(f *testing.F) {
+	f.Add("-addr=:1", "5s", "sync-logging", "10")
+	f.Add("-read-timeout=-1s", "x", "bogus", "-3")
+	f.Add("", "", "", "")
+	f.Fuzz(func(t *testing.T, arg, dur, faults, maxConns string) {
+		env := map[string]string{"READ_HEADER_TIMEOUT": dur, "FAULTS": faults, "MAX_CONNS": maxConns}
+		c, err := config.Load([]string{arg}, func(k string) string { return env[k] })
+		if err == nil {
+			if verr := c.Validate(); verr != nil {
+				t.Fatalf("Load accepted a config that does not validate: %v", verr)
+			}
+		}
+	})
+}

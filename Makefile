@@ -65,15 +65,14 @@ test: ## Unit, fault-scenario and evidence tests of every module (needs only Go)
 # (Exported globally they would switch `make lab-N` off its embedded defaults.)
 INTEGRATION_ENV = REDIS_ADDR="$${REDIS_ADDR:-127.0.0.1:6379}" \
 	MYSQL_DSN="$${MYSQL_DSN:-root@tcp(127.0.0.1:3306)/test?parseTime=true}" \
-	POSTGRES_DSN="$${POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}" \
-	NATS_URL="$${NATS_URL:-nats://127.0.0.1:4222}"
+	POSTGRES_DSN="$${POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 
 .PHONY: test-integration
 test-integration: ## The same scenarios against real services (REDIS_ADDR, MYSQL_DSN, POSTGRES_DSN; prometheus on PATH)
 	@$(INTEGRATION_ENV) scripts/test.sh integration
 
 .PHONY: lint
-lint: ## gofmt and go vet over every module
+lint: ## gofmt, go vet and golangci-lint (pinned in scripts/lint) over every module
 	@scripts/test.sh lint
 
 .PHONY: rules-test

@@ -3,7 +3,8 @@
 #
 #   scripts/test.sh unit         gofmt, go vet, unit tests (-race) and fault-scenario tests
 #   scripts/test.sh integration  tests tagged `integration`, against real services
-#   scripts/test.sh lint         gofmt and go vet only
+#   scripts/test.sh lint         gofmt, go vet and golangci-lint (the version
+#                                pinned in scripts/lint/go.mod)
 #
 # MODULES="labkit projects/lab-0-template" limits a run to those modules.
 #
@@ -28,12 +29,27 @@ lint() {
 	(cd "$dir" && "$GO" vet ./...)
 }
 
+# golangci-lint is built from scripts/lint, a module outside go.work that
+# pins it as a tool dependency (go.mod's `tool` line), so every machine runs
+# the same version and nothing has to be installed by hand.
+golangci() {
+	local bin=$PWD/bin/golangci-lint
+	if [ ! -x "$bin" ] || [ scripts/lint/go.mod -nt "$bin" ]; then
+		echo "building golangci-lint (pinned in scripts/lint/go.mod) ..." >&2
+		(cd scripts/lint && GOWORK=off "$GO" build -o "$bin" github.com/golangci/golangci-lint/v2/cmd/golangci-lint)
+	fi
+	echo "$bin"
+}
+
+[ "$mode" = lint ] && linter=$(golangci)
+
 for m in $modules; do
 	dir=${m#./}
 	echo "=== $mode: $dir"
 	case $mode in
 	lint)
-		lint "$dir" || failed+=("$dir");;
+		lint "$dir" || failed+=("$dir")
+		(cd "$dir" && "$linter" run ./...) || failed+=("$dir (golangci-lint)");;
 	unit)
 		lint "$dir" || { failed+=("$dir"); continue; }
 		pkgs=$(cd "$dir" && "$GO" list ./... | grep -v '/scenarios$' || true)

@@ -269,7 +269,6 @@ func TestEveryLabDockerfileIsComposed(t *testing.T) {
 	}
 }
 
-
 func TestProfiles(t *testing.T) {
 	p := allServices(t)
 	declared := map[string]bool{}

@@ -25,26 +25,34 @@ type Stage struct {
 	Dir     string // module directory, relative to the repository root
 	Status  string
 	Faults  []string
+	// Evidence are the files the lab's scenarios write beside the harness's
+	// own (an EXPLAIN plan, a watchdog log), so a postmortem may cite them.
+	Evidence []string
 }
 
 // Stages returns stages 0..9 in order.
 func Stages() []Stage {
 	return []Stage{
 		{0, "engineering template", "Engineering template", "工程模板", "projects/lab-0-template", Ready,
-			[]string{"no-graceful-shutdown", "sync-logging", "no-server-timeouts"}},
+			[]string{"no-graceful-shutdown", "sync-logging", "no-server-timeouts"},
+			[]string{"access.log", "access-new.log"}},
 		{1, "Go concurrency", "Go concurrency", "Go 并发", "projects/lab-1-concurrency", Ready,
-			[]string{"goroutine-leak", "deadlock", "cpu-spike", "memory-bloat"}},
+			[]string{"goroutine-leak", "deadlock", "cpu-spike", "memory-bloat"},
+			[]string{"watchdog.txt"}},
 		{2, "mini middleware", "Mini middleware", "迷你中间件", "projects/lab-2-middleware", Ready,
-			[]string{"cache-breakdown", "cache-avalanche", "queue-backlog", "retry-storm"}},
+			[]string{"cache-breakdown", "cache-avalanche", "queue-backlog", "retry-storm"},
+			[]string{"backend.txt"}},
 		{3, "user service", "User service", "用户服务", "projects/lab-3-user-service", Ready,
-			[]string{"slow-request", "db-overload", "thread-exhaustion"}},
-		{4, "MySQL", "MySQL", "MySQL：迷你关系引擎", "middleware-labs/mysql-lab", Planned, nil},
+			[]string{"slow-request", "db-overload", "thread-exhaustion"},
+			[]string{"explain.txt"}},
+		{4, "MySQL", "MySQL", "MySQL：迷你关系引擎", "middleware-labs/mysql-lab", Planned, nil, nil},
 		{5, "Redis", "Redis", "Redis：迷你 Redis", "middleware-labs/redis-lab", Ready,
-			[]string{"hot-key", "big-key", "cache-penetration", "cache-avalanche", "cache-breakdown"}},
-		{6, "Kafka", "Kafka", "Kafka：迷你消息队列", "middleware-labs/kafka-lab", Planned, nil},
-		{7, "distributed systems", "Distributed systems", "分布式系统", "distributed-labs/raft-lab", Planned, nil},
-		{8, "observability", "Observability", "可观测性", "projects/lab-8-observability", Planned, nil},
-		{9, "mini e-commerce (capstone)", "Mini e-commerce", "迷你电商（综合项目）", "projects/lab-9-mini-amazon", Planned, nil},
+			[]string{"hot-key", "big-key", "cache-penetration", "cache-avalanche", "cache-breakdown"},
+			[]string{"slowlog.txt"}},
+		{6, "Kafka", "Kafka", "Kafka：迷你消息队列", "middleware-labs/kafka-lab", Planned, nil, nil},
+		{7, "distributed systems", "Distributed systems", "分布式系统", "distributed-labs/raft-lab", Planned, nil, nil},
+		{8, "observability", "Observability", "可观测性", "projects/lab-8-observability", Planned, nil, nil},
+		{9, "mini e-commerce (capstone)", "Mini e-commerce", "迷你电商（综合项目）", "projects/lab-9-mini-amazon", Planned, nil, nil},
 	}
 }
 

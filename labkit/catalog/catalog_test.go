@@ -92,3 +92,30 @@ func TestByDir(t *testing.T) {
 		})
 	}
 }
+
+// TestEvidenceListsWhatLabsWrite: every file a ready lab's scenarios add to
+// the evidence with env.WriteFile("name", ...) is in its Evidence, so a
+// postmortem that cites it passes the linter.
+func TestEvidenceListsWhatLabsWrite(t *testing.T) {
+	re := regexp.MustCompile(`env\.WriteFile\("([^"]+)"`)
+	for _, s := range catalog.Stages() {
+		if s.Status != catalog.Ready {
+			continue
+		}
+		t.Run(s.Dir, func(t *testing.T) {
+			files, err := filepath.Glob(filepath.Join("..", "..", s.Dir, "scenarios", "*.go"))
+			require.NoError(t, err)
+			require.NotEmpty(t, files, "a ready lab has scenarios")
+			for _, f := range files {
+				if strings.HasSuffix(f, "_test.go") {
+					continue
+				}
+				src, err := os.ReadFile(f)
+				require.NoError(t, err)
+				for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+					assert.Contains(t, s.Evidence, m[1], "%s writes %s", f, m[1])
+				}
+			}
+		})
+	}
+}

@@ -57,7 +57,20 @@ const (
 	TraceFile     = "trace.out"
 	MetricsCSV    = "metrics.csv"
 	MetricsChart  = "metrics.svg"
+	// SpansFile holds the scenario's finished spans (the runner writes it).
+	SpansFile = "spans.json"
 )
+
+// Files are the names of the files the harness writes into a scenario's
+// folder; a lab adds its own with WriteFile. The postmortem linter checks
+// cited run outputs against them.
+func Files() []string {
+	out := make([]string, 0, 11)
+	for _, k := range []Kind{CPU, Heap, Goroutine, Mutex, Block, Log} {
+		out = append(out, k.File())
+	}
+	return append(out, GoroutineDump, TraceFile, MetricsCSV, MetricsChart, SpansFile)
+}
 
 // Options tune a capture. The zero value is usable.
 type Options struct {

@@ -16,9 +16,9 @@ import (
 )
 
 type linter struct {
-	root    string // absolute
-	docDir  string // absolute directory of the postmortem
-	modDir  string // absolute directory of the postmortem's go.mod, or root
+	root     string // absolute
+	docDir   string // absolute directory of the postmortem
+	modDir   string // absolute directory of the postmortem's go.mod, or root
 	labs     map[int]catalog.Stage
 	evidence map[string]bool // file names the harness writes into every run
 

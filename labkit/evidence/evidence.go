@@ -157,15 +157,9 @@ func Start(dir string, opts Options) (*Capture, error) {
 	return c, nil
 }
 
-// Dir is the folder the capture writes into.
-func (c *Capture) Dir() string { return c.dir }
-
 // Series adds a time series of the lab's own (queue length, store QPS ...)
 // sampled with the runtime metrics.
 func (c *Capture) Series(name string, sample func() float64) { c.sampler.Add(name, sample) }
-
-// Sampler returns the metrics sampler of this window.
-func (c *Capture) Sampler() *Sampler { return c.sampler }
 
 // Snapshot writes one profile now instead of at Stop: a goroutine profile in
 // the middle of a stampede says more than one taken after it has drained.
@@ -224,7 +218,7 @@ func (c *Capture) Stop() error {
 	return errors.Join(errs...)
 }
 
-// Files lists the evidence files written so far, relative to Dir, sorted.
+// Files lists the evidence files written so far, relative to the capture's folder, sorted.
 func (c *Capture) Files() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

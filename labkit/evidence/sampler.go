@@ -152,17 +152,6 @@ func (ss *Samples) Column(name string) []float64 {
 	return out
 }
 
-// Max returns the largest value of a series, or NaN when it has none.
-func (ss *Samples) Max(name string) float64 {
-	m := math.NaN()
-	for _, v := range ss.Column(name) {
-		if !math.IsNaN(v) && (math.IsNaN(m) || v > m) {
-			m = v
-		}
-	}
-	return m
-}
-
 // WriteCSV writes the series as CSV, one row per tick; a series added late is
 // blank before its first sample.
 func (ss *Samples) WriteCSV(w io.Writer) error {

@@ -135,7 +135,10 @@ func Parse(src []byte) *Document {
 						b.Write(t.Segment.Value(src))
 					}
 				}
-				addPiece(d, lineOf(t.Segment.Start), piece{text: b.String(), code: true})
+				// A span that wraps onto the next line reads as one line:
+				// CommonMark turns its line endings into spaces.
+				content := strings.ReplaceAll(b.String(), "\n", " ")
+				addPiece(d, lineOf(t.Segment.Start), piece{text: content, code: true})
 			}
 			return ast.WalkSkipChildren, nil
 		case *ast.Link:

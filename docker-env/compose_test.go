@@ -16,6 +16,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/catalog"
 )
 
 const (
@@ -86,14 +88,6 @@ var dataServices = []string{"redis", "mysql", "postgres", "kafka"}
 // hostMounts are the only bind sources allowed outside docker-env/: promtail reads container
 // logs through the Docker socket.
 var hostMounts = []string{"/var/run/docker.sock"}
-
-// labDirNumbers maps lab directories whose name carries no number to their stage
-// (CONTRIBUTING.md, Layout). projects/lab-N-* carry theirs.
-var labDirNumbers = map[string]int{
-	"middleware-labs/mysql-lab": 4,
-	"middleware-labs/redis-lab": 5,
-	"middleware-labs/kafka-lab": 6,
-}
 
 // loadProject loads docker-compose.yml the way `docker compose` does, with the given profiles
 // active ("*" for all) and env as the only interpolation source.
@@ -266,28 +260,13 @@ func TestEveryLabDockerfileIsComposed(t *testing.T) {
 		dir, err := filepath.Rel(root, filepath.Dir(df))
 		require.NoError(t, err)
 		t.Run(dir, func(t *testing.T) {
-			n, ok := labNumber(dir)
-			require.True(t, ok, "%s: unknown lab directory; add its stage number to labDirNumbers", dir)
-			profile := fmt.Sprintf("lab-%d", n)
+			stage, ok := catalog.ByDir(filepath.ToSlash(dir))
+			require.True(t, ok, "%s: not the directory of any lab in labkit/catalog", dir)
+			profile := fmt.Sprintf("lab-%d", stage.Number)
 			require.Contains(t, composed, df, "%s ships a Dockerfile but no compose service builds it", dir)
 			assert.Contains(t, composed[df], profile, "%s: its service is not under profile %s", dir, profile)
 		})
 	}
-}
-
-func labNumber(dir string) (int, bool) {
-	if n, ok := labDirNumbers[filepath.ToSlash(dir)]; ok {
-		return n, true
-	}
-	if strings.HasPrefix(filepath.ToSlash(dir), "distributed-labs/") {
-		return 7, true
-	}
-	m := regexp.MustCompile(`^projects/lab-(\d+)-`).FindStringSubmatch(filepath.ToSlash(dir))
-	if m == nil {
-		return 0, false
-	}
-	n, err := strconv.Atoi(m[1])
-	return n, err == nil
 }
 
 func TestProfiles(t *testing.T) {
@@ -431,26 +410,14 @@ func TestOTLPEndpointPassesThrough(t *testing.T) {
 	}
 }
 
-func TestLabNumber(t *testing.T) {
-	tests := []struct {
-		dir  string
-		want int
-		ok   bool
-	}{
-		{"projects/lab-0-template", 0, true},
-		{"projects/lab-3-user-service", 3, true},
-		{"projects/lab-9-ecommerce", 9, true},
-		{"middleware-labs/redis-lab", 5, true},
-		{"middleware-labs/kafka-lab", 6, true},
-		{"distributed-labs/raft", 7, true},
-		{"projects/template", 0, false},
-		{"middleware-labs/nats-lab", 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.dir, func(t *testing.T) {
-			got, ok := labNumber(tt.dir)
-			assert.Equal(t, tt.ok, ok)
-			assert.Equal(t, tt.want, got)
+// TestLabServicesMatchTheCatalog: each lab service builds the Dockerfile of
+// the lab labkit/catalog places at that number.
+func TestLabServicesMatchTheCatalog(t *testing.T) {
+	for _, want := range labServices {
+		t.Run(want.service, func(t *testing.T) {
+			stage, err := catalog.Lookup(want.lab)
+			require.NoError(t, err)
+			assert.Equal(t, stage.Dir+"/Dockerfile", want.dockerfile)
 		})
 	}
 }

@@ -54,3 +54,68 @@ func TestLookup(t *testing.T) {
 	_, err = catalog.Lookup(42)
 	require.ErrorContains(t, err, "unknown lab 42; valid: 0 1 2 3 5")
 }
+
+// TestStages pins the table's shape: stages 0..9 in order, each with both
+// titles, and directories that are unique (a directory names one lab).
+func TestStages(t *testing.T) {
+	dirs := map[string]int{}
+	for i, s := range catalog.Stages() {
+		assert.Equal(t, i, s.Number)
+		assert.NotEmpty(t, s.Title, "lab %d", i)
+		assert.NotEmpty(t, s.TitleZH, "lab %d", i)
+		assert.Contains(t, []string{catalog.Ready, catalog.Planned}, s.Status, "lab %d", i)
+		if prev, dup := dirs[s.Dir]; dup {
+			t.Errorf("labs %d and %d share directory %s", prev, i, s.Dir)
+		}
+		dirs[s.Dir] = i
+	}
+}
+
+func TestByDir(t *testing.T) {
+	tests := []struct {
+		dir  string
+		want int
+		ok   bool
+	}{
+		{"projects/lab-0-template", 0, true},
+		{"middleware-labs/redis-lab/", 5, true},
+		{"distributed-labs/raft-lab/node", 7, true},
+		{"projects/lab-9-mini-amazon", 9, true},
+		{"projects/lab-0-templates", 0, false},
+		{"middleware-labs/nats-lab", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			s, ok := catalog.ByDir(tt.dir)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.want, s.Number)
+		})
+	}
+}
+
+// TestEvidenceListsWhatLabsWrite: every file a ready lab's scenarios add to
+// the evidence with env.WriteFile("name", ...) is in its Evidence, so a
+// postmortem that cites it passes the linter.
+func TestEvidenceListsWhatLabsWrite(t *testing.T) {
+	re := regexp.MustCompile(`env\.WriteFile\("([^"]+)"`)
+	for _, s := range catalog.Stages() {
+		if s.Status != catalog.Ready {
+			continue
+		}
+		t.Run(s.Dir, func(t *testing.T) {
+			files, err := filepath.Glob(filepath.Join("..", "..", s.Dir, "scenarios", "*.go"))
+			require.NoError(t, err)
+			require.NotEmpty(t, files, "a ready lab has scenarios")
+			for _, f := range files {
+				if strings.HasSuffix(f, "_test.go") {
+					continue
+				}
+				src, err := os.ReadFile(f)
+				require.NoError(t, err)
+				for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+					assert.Contains(t, s.Evidence, m[1], "%s writes %s", f, m[1])
+				}
+			}
+		})
+	}
+}

@@ -57,7 +57,20 @@ const (
 	TraceFile     = "trace.out"
 	MetricsCSV    = "metrics.csv"
 	MetricsChart  = "metrics.svg"
+	// SpansFile holds the scenario's finished spans (the runner writes it).
+	SpansFile = "spans.json"
 )
+
+// Files are the names of the files the harness writes into a scenario's
+// folder; a lab adds its own with WriteFile. The postmortem linter checks
+// cited run outputs against them.
+func Files() []string {
+	out := make([]string, 0, 11)
+	for _, k := range []Kind{CPU, Heap, Goroutine, Mutex, Block, Log} {
+		out = append(out, k.File())
+	}
+	return append(out, GoroutineDump, TraceFile, MetricsCSV, MetricsChart, SpansFile)
+}
 
 // Options tune a capture. The zero value is usable.
 type Options struct {
@@ -144,15 +157,9 @@ func Start(dir string, opts Options) (*Capture, error) {
 	return c, nil
 }
 
-// Dir is the folder the capture writes into.
-func (c *Capture) Dir() string { return c.dir }
-
 // Series adds a time series of the lab's own (queue length, store QPS ...)
 // sampled with the runtime metrics.
 func (c *Capture) Series(name string, sample func() float64) { c.sampler.Add(name, sample) }
-
-// Sampler returns the metrics sampler of this window.
-func (c *Capture) Sampler() *Sampler { return c.sampler }
 
 // Snapshot writes one profile now instead of at Stop: a goroutine profile in
 // the middle of a stampede says more than one taken after it has drained.
@@ -211,7 +218,7 @@ func (c *Capture) Stop() error {
 	return errors.Join(errs...)
 }
 
-// Files lists the evidence files written so far, relative to Dir, sorted.
+// Files lists the evidence files written so far, relative to the capture's folder, sorted.
 func (c *Capture) Files() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/quantile"
 )
 
 // The runtime series every capture records. Their names are the CSV columns.
@@ -116,8 +118,8 @@ func (s *Sampler) loop() {
 				float64(reads[2].Value.Uint64()),
 				// The histograms are cumulative; the p99 of the tick's own
 				// events is what shows a stall when it happens.
-				quantileDelta(pause, prevPause, 0.99),
-				quantileDelta(sched, prevSched, 0.99),
+				quantile.RuntimeDelta(pause, prevPause, 0.99),
+				quantile.RuntimeDelta(sched, prevSched, 0.99),
 				float64(reads[5].Value.Uint64()),
 				(cpu - prevCPU) / now.Sub(prevAt).Seconds(),
 			}
@@ -152,17 +154,6 @@ func (ss *Samples) Column(name string) []float64 {
 	return out
 }
 
-// Max returns the largest value of a series, or NaN when it has none.
-func (ss *Samples) Max(name string) float64 {
-	m := math.NaN()
-	for _, v := range ss.Column(name) {
-		if !math.IsNaN(v) && (math.IsNaN(m) || v > m) {
-			m = v
-		}
-	}
-	return m
-}
-
 // WriteCSV writes the series as CSV, one row per tick; a series added late is
 // blank before its first sample.
 func (ss *Samples) WriteCSV(w io.Writer) error {
@@ -193,41 +184,6 @@ func (ss *Samples) WriteCSV(w io.Writer) error {
 		}
 	}
 	return nil
-}
-
-// quantileDelta is the q-quantile of the events added to a cumulative
-// histogram since prev, or 0 when there were none.
-func quantileDelta(cur, prev *metrics.Float64Histogram, q float64) float64 {
-	if cur == nil {
-		return 0
-	}
-	counts := make([]uint64, len(cur.Counts))
-	var total uint64
-	for i, c := range cur.Counts {
-		if prev != nil && i < len(prev.Counts) {
-			c -= prev.Counts[i]
-		}
-		counts[i] = c
-		total += c
-	}
-	if total == 0 {
-		return 0
-	}
-	rank := uint64(math.Ceil(q * float64(total)))
-	var seen uint64
-	for i, c := range counts {
-		seen += c
-		if seen >= rank {
-			// Report the bucket's upper bound: a conservative reading that
-			// never understates a stall.
-			upper := cur.Buckets[i+1]
-			if math.IsInf(upper, 1) {
-				upper = cur.Buckets[i]
-			}
-			return upper
-		}
-	}
-	return 0
 }
 
 // cpuSeconds is the CPU time (user+system) this process has used.

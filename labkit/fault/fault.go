@@ -16,10 +16,7 @@ import (
 
 // Fault describes one switchable defect of a lab.
 type Fault struct {
-	Name        string // kebab-case, e.g. "sync-logging"
-	Description string // what breaks
-	Symptom     string // what a learner observes
-	Tool        string // the command that reveals it
+	Name string // kebab-case, e.g. "sync-logging"
 }
 
 // Registry is the ordered set of a lab's faults.
@@ -45,9 +42,6 @@ func NewRegistry(faults ...Fault) (*Registry, error) {
 	}
 	return &Registry{faults: slices.Clone(faults)}, nil
 }
-
-// All returns the faults in declaration order.
-func (r *Registry) All() []Fault { return slices.Clone(r.faults) }
 
 // Names returns the fault names in declaration order.
 func (r *Registry) Names() []string {

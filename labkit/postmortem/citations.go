@@ -3,7 +3,6 @@ package postmortem
 import (
 	"fmt"
 	"go/build"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -12,19 +11,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/catalog"
 )
 
 type linter struct {
-	root    string // absolute
-	docDir  string // absolute directory of the postmortem
-	modDir  string // absolute directory of the postmortem's go.mod, or root
-	labs    map[int]string
-	harness string
+	root     string // absolute
+	docDir   string // absolute directory of the postmortem
+	modDir   string // absolute directory of the postmortem's go.mod, or root
+	labs     map[int]catalog.Stage
+	evidence map[string]bool // file names the harness writes into every run
 
 	rootEntries map[string]bool
 	makefiles   map[string]*makeResult
 	labInfos    map[int]*labInfo
-	harnessSet  map[string]bool
 	// produced are files that commands earlier in the postmortem write
 	// (go tool trace -pprof=sync trace.out > sync.pprof): later citations
 	// of them are not missing files.
@@ -36,8 +36,8 @@ type makeResult struct {
 	err     error
 }
 
-// labInfo is what a lab's own sources declare: its fault names and the extra
-// evidence files its scenarios write.
+// labInfo is what the catalog says of a lab, and whether its directory
+// exists yet.
 type labInfo struct {
 	exists bool
 	faults map[string]bool
@@ -51,17 +51,24 @@ func newLinter(p string, opts Options) (*linter, error) {
 	}
 	l := &linter{
 		docDir:    filepath.Dir(absPath),
-		labs:      opts.Labs,
-		harness:   opts.Harness,
+		labs:      map[int]catalog.Stage{},
+		evidence:  map[string]bool{},
 		makefiles: map[string]*makeResult{},
 		labInfos:  map[int]*labInfo{},
 		produced:  map[string]bool{},
 	}
-	if l.labs == nil {
-		l.labs = DefaultLabs()
+	stages, files := opts.Stages, opts.Evidence
+	if stages == nil {
+		stages = catalog.Stages()
 	}
-	if l.harness == "" {
-		l.harness = "labkit"
+	if files == nil {
+		files = HarnessEvidence()
+	}
+	for _, s := range stages {
+		l.labs[s.Number] = s
+	}
+	for _, f := range files {
+		l.evidence[f] = true
 	}
 	if opts.Root != "" {
 		if l.root, err = filepath.Abs(opts.Root); err != nil {
@@ -250,21 +257,12 @@ func isStdDir(name string) bool {
 	return err == nil && fi.IsDir()
 }
 
-// knownEvidence reports whether name is a file a run writes: a standard
-// evidence name, or one the harness sources name.
+// knownEvidence reports whether name is a file the harness writes into a run.
 func (l *linter) knownEvidence(name string) bool {
-	run, per := StandardEvidence()
-	for _, n := range append(run, per...) {
-		if n == name {
-			return true
-		}
-	}
-	return l.harnessFiles()[name]
+	return l.evidence[name]
 }
 
 // ---- checking citations ---------------------------------------------------
-
-var linkTarget = regexp.MustCompile(`\]\(([^)\s]*)(?:\s+"[^"]*")?\)`)
 
 func (l *linter) checkCitations(doc *Document) []Problem {
 	var probs []Problem
@@ -285,7 +283,7 @@ func (l *linter) checkCitations(doc *Document) []Problem {
 		if ln.Fence {
 			continue
 		}
-		for _, span := range codeSpans(ln.Visible) {
+		for _, span := range spansOf(ln) {
 			if looksLikeCommand(span) {
 				probs = append(probs, l.checkCommand(ln.Num, span)...)
 				continue
@@ -294,9 +292,8 @@ func (l *linter) checkCitations(doc *Document) []Problem {
 				probs = append(probs, p)
 			}
 		}
-		prose := replaceCodeSpans(ln.Visible, func(string) string { return " " })
-		for _, m := range linkTarget.FindAllStringSubmatch(prose, -1) {
-			if p, ok := l.checkLink(ln.Num, m[1]); !ok {
+		for _, target := range ln.links {
+			if p, ok := l.checkLink(ln.Num, target); !ok {
 				probs = append(probs, p)
 			}
 		}
@@ -474,16 +471,12 @@ func (l *linter) checkOutPath(line int, word string) (Problem, bool) {
 	if lab >= 0 {
 		info = l.labInfo(lab)
 		if !info.exists {
-			return bad(fmt.Sprintf("belongs to lab %d, which has no directory %s yet", lab, l.labs[lab]),
+			return bad(fmt.Sprintf("belongs to lab %d, which has no directory %s yet", lab, l.labs[lab].Dir),
 				"a lab that exists")
 		}
 	}
-	run, per := StandardEvidence()
 	names := map[string]bool{}
-	for _, n := range append(run, per...) {
-		names[n] = true
-	}
-	for n := range l.harnessFiles() {
+	for n := range l.evidence {
 		names[n] = true
 	}
 	if info != nil {
@@ -551,7 +544,7 @@ func (l *linter) labNumbers() string {
 
 func setList(m map[string]bool) string {
 	if len(m) == 0 {
-		return "(none declared in the lab's Go sources yet)"
+		return "(none in labkit/catalog yet)"
 	}
 	list := make([]string, 0, len(m))
 	for n := range m {
@@ -561,76 +554,25 @@ func setList(m map[string]bool) string {
 	return strings.Join(list, ", ")
 }
 
-// ---- what the sources declare ----------------------------------------------
-
-var (
-	stringLit   = regexp.MustCompile(`"([a-z][a-z0-9]*(?:-[a-z0-9]+)*)"`)
-	evidenceLit = regexp.MustCompile(`"([A-Za-z0-9_.-]+\.(?:txt|json|csv|svg|pprof|out|log|sql|html|md|yaml|yml))"`)
-)
-
-// scanGo walks the non-test Go files under dir and calls fn for each line.
-func scanGo(dir string, fn func(file, line string)) bool {
-	fi, err := os.Stat(dir)
-	if err != nil || !fi.IsDir() {
-		return false
-	}
-	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() {
-			if name := d.Name(); p != dir && (name == "testdata" || name == "vendor" || strings.HasPrefix(name, ".")) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			fn(p, line)
-		}
-		return nil
-	})
-	return true
-}
+// ---- what the catalog declares ----------------------------------------------
 
 func (l *linter) labInfo(n int) *labInfo {
 	if info, ok := l.labInfos[n]; ok {
 		return info
 	}
+	st := l.labs[n]
 	info := &labInfo{faults: map[string]bool{}, files: map[string]bool{}}
-	dir := filepath.Join(l.root, filepath.FromSlash(l.labs[n]))
-	info.exists = scanGo(dir, func(file, line string) {
-		inScenarios := strings.Contains(filepath.ToSlash(file), "/scenarios/")
-		if inScenarios || strings.Contains(strings.ToLower(line), "fault") {
-			for _, m := range stringLit.FindAllStringSubmatch(line, -1) {
-				info.faults[m[1]] = true
-			}
-		}
-		for _, m := range evidenceLit.FindAllStringSubmatch(line, -1) {
-			info.files[m[1]] = true
-		}
-	})
+	if fi, err := os.Stat(filepath.Join(l.root, filepath.FromSlash(st.Dir))); err == nil && fi.IsDir() && st.Dir != "" {
+		info.exists = true
+	}
+	for _, f := range st.Faults {
+		info.faults[f] = true
+	}
+	for _, f := range st.Evidence {
+		info.files[f] = true
+	}
 	l.labInfos[n] = info
 	return info
-}
-
-func (l *linter) harnessFiles() map[string]bool {
-	if l.harnessSet != nil {
-		return l.harnessSet
-	}
-	l.harnessSet = map[string]bool{}
-	scanGo(filepath.Join(l.root, filepath.FromSlash(l.harness)), func(_, line string) {
-		for _, m := range evidenceLit.FindAllStringSubmatch(line, -1) {
-			l.harnessSet[m[1]] = true
-		}
-	})
-	return l.harnessSet
 }
 
 // ---- commands ----------------------------------------------------------------
@@ -846,13 +788,13 @@ func (l *linter) checkMake(line int, args []string, cwd string) []Problem {
 }
 
 func (l *linter) checkLab(line, n int, cited string) (Problem, bool) {
-	dir, ok := l.labs[n]
+	st, ok := l.labs[n]
 	if !ok {
 		return Problem{Line: line, Problem: fmt.Sprintf("`%s`: there is no lab %d", cited, n),
 			Expected: "a lab number among " + l.labNumbers()}, false
 	}
 	if !l.labInfo(n).exists {
-		return Problem{Line: line, Problem: fmt.Sprintf("`%s`: lab %d (%s) has no directory yet", cited, n, dir),
+		return Problem{Line: line, Problem: fmt.Sprintf("`%s`: lab %d (%s) has no directory yet", cited, n, st.Dir),
 			Expected: "a lab that exists"}, false
 	}
 	return Problem{}, true

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/catalog"
 )
 
 // extractTxtar writes the files of a txtar-style archive ("-- name --"
@@ -48,6 +50,17 @@ func fixtureRepo(t testing.TB) string {
 	root := t.TempDir()
 	extractTxtar(t, filepath.Join("testdata", "repo.txtar"), root)
 	return root
+}
+
+// fixtureOptions describe the fixture's labs the way labkit/catalog
+// describes the real ones: lab 1 declares two faults and writes
+// watchdog.txt, and the harness writes chart.html besides the real harness
+// files.
+func fixtureOptions() Options {
+	stages := catalog.Stages()
+	stages[1].Faults = []string{"goroutine-leak", "deadlock"}
+	stages[1].Evidence = []string{"watchdog.txt"}
+	return Options{Stages: stages, Evidence: append(HarnessEvidence(), "chart.html")}
 }
 
 // placePostmortem copies a fixture postmortem into lab 1's postmortems/.

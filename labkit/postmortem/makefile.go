@@ -66,16 +66,15 @@ func matchPattern(pattern, goal string) bool {
 // assignments "x := y", "x ::= y" or "x != y".
 var ruleLine = regexp.MustCompile(`^([^\s:=#][^:=#]*?)\s*::?(?:$|[^=:])`)
 
-var assignLine = regexp.MustCompile(`^(?:(?:override|export)\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(::?=|:::=|\?=|\+=|=)\s*(.*)$`)
+var assignLine = regexp.MustCompile(`^(?:(?:override|export)\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*(?:::?=|:::=|\?=|\+=|!=|=)`)
 
-// ParseMakefile reads the rule names of a Makefile. Lines of recipes and
-// define blocks are skipped. Rule names built from variables are expanded
-// for the simple forms ($(V), $(V:%=x-%), $(V:a=b), $(addprefix P,L),
-// $(addsuffix S,L)); a name that needs anything else is skipped.
+// ParseMakefile reads the rule names of a Makefile: the names a postmortem
+// can cite as `make NAME`. Lines of recipes and define blocks are skipped,
+// and so are rules whose names are built from variables ($(LABS:%=x-%)):
+// this repository's Makefile names its rules literally (lab-% is a pattern,
+// not an expansion), so the linter needs no make expander.
 func ParseMakefile(r io.Reader) (*Targets, []string, error) {
 	t := &Targets{names: map[string]bool{}}
-	vars := map[string]string{}
-	var dynamic []string
 	var includes []string
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
@@ -105,27 +104,11 @@ func ParseMakefile(r io.Reader) (*Targets, []string, error) {
 				includes = append(includes, strings.Fields(strings.TrimPrefix(line, kw))...)
 			}
 		}
-		if a := assignLine.FindStringSubmatch(line); a != nil {
-			val := strings.TrimSpace(a[3])
-			switch a[2] {
-			case "+=":
-				vars[a[1]] = strings.TrimSpace(vars[a[1]] + " " + val)
-			case "?=":
-				if _, ok := vars[a[1]]; !ok {
-					vars[a[1]] = val
-				}
-			default:
-				vars[a[1]] = val
-			}
+		if assignLine.MatchString(line) {
 			continue
 		}
-		masked, refs := maskRefs(line)
-		m := ruleLine.FindStringSubmatch(masked)
-		if m == nil {
-			continue
-		}
-		if len(refs) > 0 && strings.Contains(m[1], "\x01") {
-			dynamic = append(dynamic, unmaskRefs(m[1], refs))
+		m := ruleLine.FindStringSubmatch(maskRefs(line))
+		if m == nil || strings.Contains(m[1], "$") {
 			continue
 		}
 		for _, name := range strings.Fields(m[1]) {
@@ -135,112 +118,7 @@ func ParseMakefile(r io.Reader) (*Targets, []string, error) {
 	if err := sc.Err(); err != nil {
 		return nil, nil, fmt.Errorf("read Makefile: %w", err)
 	}
-	for _, d := range dynamic {
-		if exp, ok := expandMake(d, vars, 0); ok {
-			for _, name := range strings.Fields(exp) {
-				t.add(name)
-			}
-		}
-	}
 	return t, includes, nil
-}
-
-// expandMake expands the variable references make would, for the simple
-// forms a Makefile uses to name rules. ok is false when s needs more.
-func expandMake(s string, vars map[string]string, depth int) (string, bool) {
-	if depth > 10 {
-		return "", false
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '$' {
-			b.WriteByte(s[i])
-			continue
-		}
-		if i+1 >= len(s) {
-			return "", false
-		}
-		if s[i+1] == '$' {
-			b.WriteByte('$')
-			i++
-			continue
-		}
-		if s[i+1] != '(' && s[i+1] != '{' {
-			v, ok := expandMake(vars[s[i+1:i+2]], vars, depth+1)
-			if !ok {
-				return "", false
-			}
-			b.WriteString(v)
-			i++
-			continue
-		}
-		end := balanced(s, i+1)
-		if end > len(s) || end-1 <= i+1 || (s[end-1] != ')' && s[end-1] != '}') {
-			return "", false
-		}
-		inner := s[i+2 : end-1]
-		v, ok := expandRef(inner, vars, depth)
-		if !ok {
-			return "", false
-		}
-		b.WriteString(v)
-		i = end - 1
-	}
-	return b.String(), true
-}
-
-func expandRef(inner string, vars map[string]string, depth int) (string, bool) {
-	for _, fn := range []string{"addprefix ", "addsuffix "} {
-		if !strings.HasPrefix(inner, fn) {
-			continue
-		}
-		arg, list, found := strings.Cut(inner[len(fn):], ",")
-		if !found {
-			return "", false
-		}
-		a, ok1 := expandMake(arg, vars, depth+1)
-		l, ok2 := expandMake(list, vars, depth+1)
-		if !ok1 || !ok2 {
-			return "", false
-		}
-		words := strings.Fields(l)
-		for i, w := range words {
-			if fn == "addprefix " {
-				words[i] = a + w
-			} else {
-				words[i] = w + a
-			}
-		}
-		return strings.Join(words, " "), true
-	}
-	if strings.ContainsAny(inner, " $,") {
-		return "", false
-	}
-	name, subst, hasSubst := strings.Cut(inner, ":")
-	val, known := vars[name]
-	if !known {
-		return "", false
-	}
-	val, ok := expandMake(val, vars, depth+1)
-	if !ok || !hasSubst {
-		return val, ok
-	}
-	from, to, found := strings.Cut(subst, "=")
-	if !found {
-		return "", false
-	}
-	if !strings.Contains(from, "%") {
-		from, to = "%"+from, "%"+to
-	}
-	words := strings.Fields(val)
-	for i, w := range words {
-		fp, fs, _ := strings.Cut(from, "%")
-		if strings.HasPrefix(w, fp) && strings.HasSuffix(w, fs) && len(w) >= len(fp)+len(fs) {
-			stem := w[len(fp) : len(w)-len(fs)]
-			words[i] = strings.Replace(to, "%", stem, 1)
-		}
-	}
-	return strings.Join(words, " "), true
 }
 
 // LoadMakefile parses path and the files it includes (relative to its
@@ -296,31 +174,27 @@ func LoadMakefile(path string) (*Targets, error) {
 	return all, nil
 }
 
-// maskRefs replaces each $(...) / ${...} in line with "\x01N\x02" so the
-// colons and equals signs inside variable references do not look like rule
-// or assignment syntax.
-func maskRefs(line string) (string, []string) {
-	if !strings.Contains(line, "$(") && !strings.Contains(line, "${") {
-		return line, nil
-	}
+// maskRefs replaces each $(...) / ${...} in line with "$" so the colons
+// and equals signs inside variable references do not look like rule or
+// assignment syntax.
+func maskRefs(line string) string {
 	var b strings.Builder
-	var refs []string
+	depth := 0
 	for i := 0; i < len(line); i++ {
-		if line[i] == '$' && i+1 < len(line) && (line[i+1] == '(' || line[i+1] == '{') {
-			end := balanced(line, i+1)
-			fmt.Fprintf(&b, "\x01%d\x02", len(refs))
-			refs = append(refs, line[i:end])
-			i = end - 1
-			continue
+		switch {
+		case line[i] == '$' && i+1 < len(line) && (line[i+1] == '(' || line[i+1] == '{'):
+			if depth == 0 {
+				b.WriteByte('$')
+			}
+			depth++
+			i++
+		case depth > 0 && (line[i] == '(' || line[i] == '{'):
+			depth++
+		case depth > 0 && (line[i] == ')' || line[i] == '}'):
+			depth--
+		case depth == 0:
+			b.WriteByte(line[i])
 		}
-		b.WriteByte(line[i])
 	}
-	return b.String(), refs
-}
-
-func unmaskRefs(s string, refs []string) string {
-	for i := len(refs) - 1; i >= 0; i-- {
-		s = strings.ReplaceAll(s, fmt.Sprintf("\x01%d\x02", i), refs[i])
-	}
-	return s
+	return b.String()
 }

@@ -1,13 +1,20 @@
 package postmortem
 
 import (
+	"bytes"
+	"sort"
 	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/text"
 )
 
-// Document is a markdown file cut into lines and headed sections. It keeps
-// enough structure for the linter: which lines are headings, which lines sit
-// inside fenced code blocks or HTML comments, and which lines belong to which
-// section.
+// Document is a markdown file cut into lines and headed sections. goldmark
+// parses it; the linter works line by line, because a problem is reported at
+// a line, so what the parse tree says is folded back onto the lines: which
+// are headings, which sit inside fenced code blocks or HTML comments, and
+// which inline code spans and links each holds.
 type Document struct {
 	Lines    []Line
 	Sections []Section
@@ -21,7 +28,7 @@ type Line struct {
 	Fence bool
 	// InFence marks lines inside a fenced code block (not the fence lines).
 	InFence bool
-	// FenceInfo is the info string of the enclosing fence ("sh", "text" ...).
+	// FenceInfo is the language of the enclosing fence ("sh", "text" ...).
 	FenceInfo string
 	// Comment is the part of the line inside an HTML comment (<!-- -->).
 	Comment bool
@@ -32,12 +39,23 @@ type Line struct {
 	Heading int
 	// Underline marks the ==== / ---- line of a setext heading.
 	Underline bool
+
+	pieces []piece  // the line's inline text, code spans marked
+	links  []string // link and image targets on the line
+	parsed bool     // pieces come from inline parsing (not raw text)
+}
+
+// piece is a run of a line's inline text: prose, or the content of a code
+// span.
+type piece struct {
+	text string
+	code bool
 }
 
 // Section is a heading and the lines under it, up to the next heading of the
 // same or a higher level.
 type Section struct {
-	Title string // heading text as written, trimmed
+	Title string // heading text, comments removed, trimmed
 	Level int    // 1-6
 	Line  int    // line number of the heading
 	// Start and End index Document.Lines: the body is Lines[Start:End].
@@ -52,84 +70,115 @@ func (d *Document) Body(s Section) []Line {
 // Parse reads markdown. It never fails: anything that is not a heading, a
 // fence or a comment is body text.
 func Parse(src []byte) *Document {
-	text := strings.ReplaceAll(string(src), "\r\n", "\n")
-	raw := strings.Split(text, "\n")
+	src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+	raw := strings.Split(string(src), "\n")
 	if len(raw) > 0 && raw[len(raw)-1] == "" {
 		raw = raw[:len(raw)-1]
 	}
 	d := &Document{Lines: make([]Line, len(raw))}
-
-	var (
-		fenceChar  byte
-		fenceLen   int
-		fenceInfo  string
-		inComment  bool
-		prevIsText bool // previous line can be the title of a setext heading
-	)
+	starts := make([]int, len(raw))
+	off := 0
 	for i, s := range raw {
-		ln := Line{Num: i + 1, Text: s}
-		if fenceLen > 0 {
-			if c, n, info, ok := fenceOpen(s); ok && c == fenceChar && n >= fenceLen && info == "" {
-				ln.Fence = true
-				fenceLen = 0
-			} else {
-				ln.InFence = true
-				ln.FenceInfo = fenceInfo
+		d.Lines[i] = Line{Num: i + 1, Text: s}
+		starts[i] = off
+		off += len(s) + 1
+	}
+	lineOf := func(offset int) int {
+		return max(sort.Search(len(starts), func(i int) bool { return starts[i] > offset })-1, 0)
+	}
+
+	root := goldmark.DefaultParser().Parse(text.NewReader(src))
+	var comments [][2]int // byte ranges of HTML comments
+	var headings []*ast.Heading
+	_ = ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Heading:
+			headings = append(headings, n)
+		case *ast.FencedCodeBlock:
+			markFence(d, n, src, starts, lineOf)
+			return ast.WalkSkipChildren, nil
+		case *ast.HTMLBlock:
+			if n.HTMLBlockType == ast.HTMLBlockType2 && n.Lines().Len() > 0 {
+				first := n.Lines().At(0)
+				last := first
+				if n.HasClosure() {
+					last = n.ClosureLine
+				}
+				start := first.Start + bytes.Index(first.Value(src), []byte("<!--"))
+				end := last.Stop
+				if i := bytes.Index(last.Value(src), []byte("-->")); i >= 0 {
+					end = last.Start + i + 3
+				}
+				comments = append(comments, [2]int{start, end})
 			}
-			ln.Visible = s
-			d.Lines[i] = ln
-			prevIsText = false
-			continue
+		case *ast.RawHTML:
+			segs := n.Segments
+			if segs.Len() == 0 {
+				break
+			}
+			if first := segs.At(0); bytes.HasPrefix(first.Value(src), []byte("<!--")) {
+				comments = append(comments, [2]int{first.Start, segs.At(segs.Len() - 1).Stop})
+				return ast.WalkSkipChildren, nil
+			}
+			for i := 0; i < segs.Len(); i++ {
+				seg := segs.At(i)
+				addPiece(d, lineOf(seg.Start), piece{text: string(seg.Value(src))})
+			}
+		case *ast.CodeSpan:
+			if t, ok := n.FirstChild().(*ast.Text); ok {
+				var b strings.Builder
+				for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+					if t, ok := c.(*ast.Text); ok {
+						b.Write(t.Segment.Value(src))
+					}
+				}
+				// A span that wraps onto the next line reads as one line:
+				// CommonMark turns its line endings into spaces.
+				content := strings.ReplaceAll(b.String(), "\n", " ")
+				addPiece(d, lineOf(t.Segment.Start), piece{text: content, code: true})
+			}
+			return ast.WalkSkipChildren, nil
+		case *ast.Link:
+			addLink(d, n, string(n.Destination), lineOf)
+		case *ast.Image:
+			addLink(d, n, string(n.Destination), lineOf)
+		case *ast.AutoLink:
+			addPiece(d, lineOf(n.Pos()), piece{text: string(n.URL(src))})
+		case *ast.Text:
+			addPiece(d, lineOf(n.Segment.Start), piece{text: string(n.Segment.Value(src))})
 		}
+		return ast.WalkContinue, nil
+	})
 
-		visible, commented, still := stripComments(s, inComment)
-		inComment = still
-		ln.Visible = visible
-		ln.Comment = commented
-
-		if strings.TrimSpace(visible) == "" {
-			d.Lines[i] = ln
-			prevIsText = false
+	for i := range d.Lines {
+		ln := &d.Lines[i]
+		if ln.InFence || ln.Fence {
+			ln.Visible = ln.Text
 			continue
 		}
-		if c, n, info, ok := fenceOpen(visible); ok && !(c == '`' && strings.Contains(info, "`")) {
-			fenceChar, fenceLen, fenceInfo = c, n, info
-			ln.Fence = true
-			d.Lines[i] = ln
-			prevIsText = false
-			continue
-		}
-		if lvl, _ := atxHeading(visible); lvl > 0 {
-			ln.Heading = lvl
-			d.Lines[i] = ln
-			prevIsText = false
-			continue
-		}
-		if lvl := setextLevel(visible); lvl > 0 && prevIsText {
-			d.Lines[i-1].Heading = lvl
-			ln.Underline = true
-			d.Lines[i] = ln
-			prevIsText = false
-			continue
-		}
-		d.Lines[i] = ln
-		prevIsText = canBeSetextTitle(visible)
+		ln.Visible, ln.Comment = removeRanges(ln.Text, starts[i], comments)
 	}
-
-	for i, ln := range d.Lines {
-		if ln.Heading == 0 {
+	for _, h := range headings {
+		i := headingLine(h, lineOf)
+		if i < 0 || d.Lines[i].Heading > 0 {
 			continue
 		}
-		title := ln.Visible
+		d.Lines[i].Heading = h.Level
+		d.Lines[i].parsed = true // an empty heading has no text, not its "##"
+		if !isATX(d.Lines[i].Text) && i+1 < len(d.Lines) {
+			d.Lines[i+1].Underline = true
+		}
+		title := strings.TrimSpace(proseOf(d.Lines[i], func(s string) string { return "`" + s + "`" }))
 		start := i + 1
-		if i+1 < len(d.Lines) && d.Lines[i+1].Underline {
-			title = strings.TrimSpace(title)
-			start = i + 2
-		} else {
-			_, title = atxHeading(ln.Visible)
+		if d.Lines[i].Heading > 0 && start < len(d.Lines) && d.Lines[start].Underline {
+			start++
 		}
-		d.Sections = append(d.Sections, Section{Title: title, Level: ln.Heading, Line: ln.Num, Start: start})
+		d.Sections = append(d.Sections, Section{Title: title, Level: h.Level, Line: i + 1, Start: start})
 	}
+	sort.Slice(d.Sections, func(a, b int) bool { return d.Sections[a].Line < d.Sections[b].Line })
 	for i := range d.Sections {
 		end := len(d.Lines)
 		for _, next := range d.Sections[i+1:] {
@@ -143,134 +192,151 @@ func Parse(src []byte) *Document {
 	return d
 }
 
-// fenceOpen reports whether s opens (or closes) a fenced code block.
-func fenceOpen(s string) (c byte, n int, info string, ok bool) {
-	t, indent := trimIndent(s)
-	if indent > 3 || len(t) < 3 || (t[0] != '`' && t[0] != '~') {
-		return 0, 0, "", false
+// headingLine is the index of a heading's line. A setext heading whose title
+// runs over several lines is taken to be its last line: a postmortem's
+// headings are one line, and the lines above are the previous section's text.
+func headingLine(h *ast.Heading, lineOf func(int) int) int {
+	if h.Lines().Len() > 0 {
+		return lineOf(h.Lines().At(h.Lines().Len() - 1).Start)
 	}
-	c = t[0]
-	for n < len(t) && t[n] == c {
-		n++
+	if h.Pos() >= 0 {
+		return lineOf(h.Pos())
 	}
-	if n < 3 {
-		return 0, 0, "", false
-	}
-	info = strings.TrimSpace(t[n:])
-	if f := strings.Fields(info); len(f) > 0 {
-		info = f[0]
-	}
-	return c, n, info, true
+	return -1
 }
 
-// atxHeading returns the level and text of a "## Title ##" heading, or 0.
-func atxHeading(s string) (int, string) {
-	t, indent := trimIndent(s)
-	if indent > 3 {
-		return 0, ""
+// isATX reports whether a heading line is "# Title" rather than a setext
+// title.
+func isATX(s string) bool {
+	t := strings.TrimLeft(s, " ")
+	n := len(t) - len(strings.TrimLeft(t, "#"))
+	return n > 0 && n <= 6 && (n == len(t) || t[n] == ' ' || t[n] == '\t')
+}
+
+func markFence(d *Document, n *ast.FencedCodeBlock, src []byte, starts []int, lineOf func(int) int) {
+	if n.Pos() < 0 || len(d.Lines) == 0 {
+		return
 	}
-	n := 0
-	for n < len(t) && t[n] == '#' {
-		n++
+	open := lineOf(n.Pos())
+	d.Lines[open].Fence = true
+	// The fence may sit in a list item or a quote: cut what precedes it.
+	opener := strings.TrimLeft(d.Lines[open].Text[min(n.Pos()-starts[open], len(d.Lines[open].Text)):], " >\t")
+	if opener == "" {
+		return
 	}
-	if n == 0 || n > 6 || (n < len(t) && t[n] != ' ' && t[n] != '\t') {
-		return 0, ""
+	fenceChar := opener[:1]
+	fenceLen := len(opener) - len(strings.TrimLeft(opener, fenceChar))
+	lang := string(n.Language(src))
+	last := open
+	for i := 0; i < n.Lines().Len(); i++ {
+		l := lineOf(n.Lines().At(i).Start)
+		d.Lines[l].InFence = true
+		d.Lines[l].FenceInfo = lang
+		last = l
 	}
-	title := strings.TrimSpace(t[n:])
-	// A closing sequence of #s is dropped when a space precedes it.
-	if j := strings.LastIndexFunc(title, func(r rune) bool { return r != '#' }); j < len(title)-1 {
-		if j < 0 {
-			title = ""
-		} else if title[j] == ' ' || title[j] == '\t' {
-			title = strings.TrimSpace(title[:j+1])
+	// goldmark keeps no position for the closing fence: it is the next line
+	// when that line is a run of the opening fence's character.
+	if c := last + 1; c < len(d.Lines) && !d.Lines[c].InFence {
+		t := strings.TrimLeft(strings.TrimSpace(d.Lines[c].Text), "> \t")
+		if len(t) >= fenceLen && strings.Trim(t, fenceChar) == "" {
+			d.Lines[c].Fence = true
 		}
 	}
-	return n, title
 }
 
-// setextLevel returns 1 for a "===" underline, 2 for "---", 0 otherwise.
-func setextLevel(s string) int {
-	t, indent := trimIndent(s)
-	t = strings.TrimRight(t, " \t")
-	if indent > 3 || t == "" {
-		return 0
+func addPiece(d *Document, line int, p piece) {
+	if line < len(d.Lines) {
+		d.Lines[line].pieces = append(d.Lines[line].pieces, p)
+		d.Lines[line].parsed = true
 	}
-	c := t[0]
-	if c != '=' && c != '-' {
-		return 0
-	}
-	for i := 0; i < len(t); i++ {
-		if t[i] != c {
-			return 0
+}
+
+// addLink records a link's target at the line of its first text.
+func addLink(d *Document, n ast.Node, dest string, lineOf func(int) int) {
+	line := -1
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if t, ok := c.(*ast.Text); ok && entering && line < 0 {
+			line = lineOf(t.Segment.Start)
+			return ast.WalkStop, nil
 		}
+		return ast.WalkContinue, nil
+	})
+	if line < 0 && n.Pos() >= 0 {
+		line = lineOf(n.Pos())
 	}
-	if c == '=' {
-		return 1
+	if line >= 0 {
+		d.Lines[line].links = append(d.Lines[line].links, dest)
 	}
-	return 2
 }
 
-// canBeSetextTitle reports whether a text line may be underlined into a
-// heading: plain paragraph text, not a list item, quote, table row or heading.
-func canBeSetextTitle(s string) bool {
-	t, indent := trimIndent(s)
-	if indent > 3 || t == "" {
-		return false
-	}
-	switch t[0] {
-	case '>', '|', '#', '<':
-		return false
-	case '-', '*', '+':
-		return len(t) > 1 && t[1] != ' ' && t[1] != '\t'
-	}
-	if setextLevel(s) > 0 {
-		return false
-	}
-	return !isOrderedItem(t)
-}
-
-func isOrderedItem(t string) bool {
-	i := 0
-	for i < len(t) && i < 9 && t[i] >= '0' && t[i] <= '9' {
-		i++
-	}
-	return i > 0 && i < len(t) && (t[i] == '.' || t[i] == ')') && (i+1 == len(t) || t[i+1] == ' ')
-}
-
-func trimIndent(s string) (string, int) {
-	n := 0
-	for n < len(s) && (s[n] == ' ' || s[n] == '\t') {
-		if s[n] == '\t' {
-			return s[n:], 4
-		}
-		n++
-	}
-	return s[n:], n
-}
-
-// stripComments removes <!-- ... --> from s. inComment says whether s starts
-// inside a comment opened on an earlier line; still says whether one is open
-// at the end of s.
-func stripComments(s string, inComment bool) (visible string, commented, still bool) {
+// removeRanges cuts the parts of a line (which starts at byte offset start)
+// that fall inside the ranges.
+func removeRanges(s string, start int, ranges [][2]int) (string, bool) {
 	var b strings.Builder
-	for {
-		if inComment {
-			commented = true
-			end := strings.Index(s, "-->")
-			if end < 0 {
-				return b.String(), commented, true
+	cut := false
+	for i := 0; i < len(s); i++ {
+		off := start + i
+		inside := false
+		for _, r := range ranges {
+			if off >= r[0] && off < r[1] {
+				inside = true
+				break
 			}
-			s = s[end+3:]
-			inComment = false
+		}
+		if inside {
+			cut = true
 			continue
 		}
-		start := strings.Index(s, "<!--")
-		if start < 0 {
-			b.WriteString(s)
-			return b.String(), commented, false
-		}
-		b.WriteString(s[:start])
-		s = s[start+4:]
-		inComment = true
+		b.WriteByte(s[i])
 	}
+	return b.String(), cut
+}
+
+// proseOf is a line's inline text with each code span replaced by what code
+// returns for its content, link targets left out. Lines that are not inline
+// markdown (HTML, indented code) are their visible text.
+func proseOf(ln Line, code func(string) string) string {
+	if !ln.parsed {
+		return ln.Visible
+	}
+	var b strings.Builder
+	for _, p := range ln.pieces {
+		if p.code {
+			b.WriteString(code(p.text))
+		} else {
+			b.WriteString(p.text)
+		}
+	}
+	return b.String()
+}
+
+// spansOf returns the contents of a line's inline code spans.
+func spansOf(ln Line) []string {
+	var out []string
+	for _, p := range ln.pieces {
+		if p.code {
+			out = append(out, p.text)
+		}
+	}
+	return out
+}
+
+// codeSpans returns the contents of the `inline code` spans of one line of
+// markdown.
+func codeSpans(s string) []string {
+	d := Parse([]byte(strings.TrimLeft(s, " \t")))
+	if len(d.Lines) == 0 {
+		return nil
+	}
+	return spansOf(d.Lines[0])
+}
+
+// replaceCodeSpans returns one line of markdown as text, each inline code
+// span (backticks included) replaced by what keep returns for its content.
+func replaceCodeSpans(s string, keep func(span string) string) string {
+	d := Parse([]byte(strings.TrimLeft(s, " \t")))
+	if len(d.Lines) == 0 {
+		return ""
+	}
+	return proseOf(d.Lines[0], keep)
 }

@@ -135,3 +135,9 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestCodeSpanAcrossLines(t *testing.T) {
+	d := Parse([]byte("see `go test -run\nTestX ./cache` for it\n"))
+	assert.Equal(t, []string{"go test -run TestX ./cache"}, spansOf(d.Lines[0]))
+	assert.Empty(t, spansOf(d.Lines[1]), "the span belongs to the line it opens on")
+}

@@ -15,6 +15,11 @@
 //     (a known lab, a fault the lab declares, an evidence file name the harness
 //     or the lab writes).
 //
+// The labs, their faults and their own evidence files come from
+// labkit/catalog; the harness's evidence file names from labkit/evidence and
+// labkit/report. Markdown is parsed with goldmark, command lines with
+// mvdan.cc/sh.
+//
 // Lint returns the problems found; the CLI in labkit/cmd/postmortem-check
 // prints them as "PATH:LINE: problem (expected ...)".
 package postmortem
@@ -25,6 +30,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/catalog"
+	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
+	"github.com/architect-roadmap/architect-roadmap/labkit/report"
 )
 
 // Problem is one finding, at a 1-based line of the postmortem.
@@ -45,12 +54,12 @@ type Options struct {
 	// Root is the repository root. Empty: the nearest directory above the
 	// postmortem that holds go.work.
 	Root string
-	// Labs maps a lab number to its directory, relative to Root. Nil: the
-	// stage map of the lab contract (DefaultLabs).
-	Labs map[int]string
-	// Harness is the directory (relative to Root) of the shared harness, whose
-	// sources name the evidence files a run writes. Empty: "labkit".
-	Harness string
+	// Stages are the labs: number, directory (relative to Root), faults and
+	// the lab's own evidence files. Nil: catalog.Stages().
+	Stages []catalog.Stage
+	// Evidence are the file names the harness writes into every run. Nil:
+	// HarnessEvidence().
+	Evidence []string
 }
 
 // RequiredSections are the headings every postmortem has, in template order.
@@ -61,28 +70,10 @@ func RequiredSections() []string {
 	}
 }
 
-// DefaultLabs is the stage map fixed by the lab contract.
-func DefaultLabs() map[int]string {
-	return map[int]string{
-		0: "projects/lab-0-template",
-		1: "projects/lab-1-concurrency",
-		2: "projects/lab-2-middleware",
-		3: "projects/lab-3-user-service",
-		4: "middleware-labs/mysql-lab",
-		5: "middleware-labs/redis-lab",
-		6: "middleware-labs/kafka-lab",
-		7: "distributed-labs",
-		8: "projects/lab-8-observability",
-		9: "projects/lab-9-ecommerce",
-	}
-}
-
-// StandardEvidence are the files every run writes (see docs/lab-contract.md):
-// the run-level reports and the per-scenario profiles, trace and series.
-func StandardEvidence() (runLevel, perScenario []string) {
-	return []string{"report.json", "report.md", "postmortem-draft.md"},
-		[]string{"cpu.pprof", "heap.pprof", "goroutine.pprof", "goroutine.txt",
-			"mutex.pprof", "block.pprof", "trace.out", "metrics.csv", "metrics.svg"}
+// HarnessEvidence are the files every run writes (see docs/lab-contract.md):
+// the run-level reports and the per-scenario profiles, trace, series and log.
+func HarnessEvidence() []string {
+	return append([]string{report.JSONFile, report.MarkdownFile, report.PostmortemFile}, evidence.Files()...)
 }
 
 // MaxSize bounds the postmortems the linter reads.

@@ -94,7 +94,7 @@ func TestLintFixtures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
 			path := placePostmortem(t, root, tt.fixture)
-			probs, err := LintFile(path, Options{})
+			probs, err := LintFile(path, fixtureOptions())
 			require.NoError(t, err)
 
 			var got []string
@@ -146,7 +146,9 @@ func TestLintWithExplicitRoot(t *testing.T) {
 	require.NoError(t, err)
 	outside := filepath.Join(t.TempDir(), "minimal.md")
 	require.NoError(t, os.WriteFile(outside, src, 0o644))
-	probs, err := LintFile(outside, Options{Root: root})
+	opts := fixtureOptions()
+	opts.Root = root
+	probs, err := LintFile(outside, opts)
 	require.NoError(t, err)
 	assert.Empty(t, probs)
 }
@@ -173,7 +175,7 @@ func TestFormat(t *testing.T) {
 
 func TestPathKind(t *testing.T) {
 	root := fixtureRepo(t)
-	l, err := newLinter(filepath.Join(root, "docs", "methodology.md"), Options{})
+	l, err := newLinter(filepath.Join(root, "docs", "methodology.md"), fixtureOptions())
 	require.NoError(t, err)
 	tests := []struct {
 		word string
@@ -182,7 +184,7 @@ func TestPathKind(t *testing.T) {
 		{"out/lab-1/<run>/goroutine-leak/goroutine.pprof", outPath},
 		{"./out/lab-1", outPath},
 		{"goroutine.pprof", evidenceName},
-		{"chart.html", evidenceName}, // named by the harness sources
+		{"chart.html", evidenceName}, // a harness file (fixtureOptions)
 		{"projects/lab-1-concurrency", filePath},
 		{"docs/x.md", filePath},
 		{"scenarios/leak.go:42", filePath},

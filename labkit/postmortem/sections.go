@@ -88,13 +88,14 @@ func (l *linter) figures(lines []Line) []string {
 				continue
 			}
 		} else {
-			text = replaceCodeSpans(text, func(span string) string {
+			// Link targets are not in the prose; list markers are not
+			// in parsed lines, only in raw (HTML) ones.
+			text = proseOf(ln, func(span string) string {
 				if looksLikeCommand(span) || l.pathKind(span) != notPath {
 					return " "
 				}
 				return " " + span + " "
 			})
-			text = linkTarget.ReplaceAllString(text, "]")
 			text = listMarker.ReplaceAllString(text, " ")
 		}
 		for _, m := range figure.FindAllStringSubmatch(text, -1) {
@@ -113,7 +114,7 @@ func citesCommand(lines []Line) bool {
 			}
 			continue
 		}
-		for _, span := range codeSpans(ln.Visible) {
+		for _, span := range spansOf(ln) {
 			if looksLikeCommand(span) {
 				return true
 			}

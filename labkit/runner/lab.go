@@ -119,7 +119,7 @@ func (c Check) symptom(v float64) bool {
 func (l Lab) Registry() (*fault.Registry, error) {
 	faults := make([]fault.Fault, len(l.Scenarios))
 	for i, s := range l.Scenarios {
-		faults[i] = fault.Fault{Name: s.Fault, Description: s.Description, Symptom: s.Symptom, Tool: s.Tool}
+		faults[i] = fault.Fault{Name: s.Fault}
 	}
 	return fault.NewRegistry(faults...)
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -89,6 +90,36 @@ func NewRegistry() *prometheus.Registry {
 	r := prometheus.NewRegistry()
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return r
+}
+
+// Register adds collectors to reg and stops at the first that fails, with an
+// error naming it (a prometheus.AlreadyRegisteredError stays reachable with
+// errors.As). Labs call it instead of MustRegister, so a duplicate metric is
+// an error verdict and not a panic.
+func Register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("register metric %s: %w", describe(c), err)
+		}
+	}
+	return nil
+}
+
+var fqName = regexp.MustCompile(`fqName: "([^"]*)"`)
+
+// describe names a collector by the first metric it describes (Desc has no
+// accessor for its name; its String has it).
+func describe(c prometheus.Collector) string {
+	ch := make(chan *prometheus.Desc)
+	go func() { c.Describe(ch); close(ch) }()
+	name := "(a collector without metrics)"
+	first := true
+	for d := range ch {
+		if m := fqName.FindStringSubmatch(d.String()); first && m != nil {
+			name, first = m[1], false
+		}
+	}
+	return name
 }
 
 // Tracing is a tracer provider and how to stop it.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -73,4 +74,20 @@ func TestRegistryHasGoAndProcessCollectors(t *testing.T) {
 	}
 	assert.True(t, names["go_goroutines"])
 	assert.True(t, names["process_cpu_seconds_total"] || names["process_start_time_seconds"])
+}
+
+func TestRegister(t *testing.T) {
+	gauge := func(name string) prometheus.Collector {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: "h"})
+	}
+	reg := prometheus.NewRegistry()
+	require.NoError(t, telemetry.Register(reg, gauge("a"), gauge("b")))
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	assert.Len(t, families, 2)
+
+	err = telemetry.Register(reg, gauge("c"), gauge("a"))
+	require.EqualError(t, err, "register metric a: duplicate metrics collector registration attempted")
+	var are prometheus.AlreadyRegisteredError
+	assert.ErrorAs(t, err, &are)
 }

@@ -1,13 +1,16 @@
 // Command labs prints the table of labs with the status of each one's last
-// run (from out/lab-N/last-run.json): `make labs`.
+// run (from out/lab-N/last-run.json): `make labs`, or `make labs lang=zh`
+// for the Chinese stage titles.
 package main
 
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
+
+	"golang.org/x/text/width"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/catalog"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
@@ -15,14 +18,32 @@ import (
 
 func main() {
 	out := flag.String("out", "out", "folder the labs write their evidence under")
+	lang := flag.String("lang", "en", "language of the stage titles: en or zh")
 	flag.Parse()
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LAB\tSTAGE\tSTATUS\tFAULTS\tLAST RUN")
+	if err := printTable(os.Stdout, *out, *lang); err != nil {
+		fmt.Fprintln(os.Stderr, "labs:", err)
+		os.Exit(2)
+	}
+}
+
+// printTable writes the table of stages; lang picks the title column.
+func printTable(w io.Writer, out, lang string) error {
+	title := func(s catalog.Stage) string { return s.Name }
+	header := "LAB\tSTAGE\tSTATUS\tFAULTS\tLAST RUN"
+	switch lang {
+	case "en", "":
+	case "zh":
+		title = func(s catalog.Stage) string { return s.TitleZH }
+		header = "实验\t阶段\t状态\t故障\t上次运行"
+	default:
+		return fmt.Errorf("unknown lang %q (expected en or zh)", lang)
+	}
+	rows := [][]string{strings.Split(header, "\t")}
 	for _, s := range catalog.Stages() {
 		last := "never run"
 		if s.Status == catalog.Planned {
 			last = "-"
-		} else if lr, err := runner.ReadLastRun(*out, s.Number); err == nil {
+		} else if lr, err := runner.ReadLastRun(out, s.Number); err == nil {
 			last = fmt.Sprintf("%s fault=%s: %d symptom, %d healthy, %d error (%s)", lr.Finished.Format("2006-01-02 15:04Z"),
 				lr.Faults, lr.Symptoms, lr.Healthy, lr.Errors, lr.Dir)
 		}
@@ -30,7 +51,46 @@ func main() {
 		if faults == "" {
 			faults = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", s.Number, s.Name, s.Status, faults, last)
+		rows = append(rows, []string{fmt.Sprint(s.Number), title(s), s.Status, faults, last})
 	}
-	_ = tw.Flush()
+	return writeColumns(w, rows)
+}
+
+// writeColumns aligns the cells by their width on a terminal, where a Chinese
+// character takes two columns (text/tabwriter counts it as one).
+func writeColumns(w io.Writer, rows [][]string) error {
+	var widths []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(c))
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		for i, c := range r {
+			b.WriteString(c)
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(c)+2))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
 }

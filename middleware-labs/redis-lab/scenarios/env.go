@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/cache"
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/server"
 )
@@ -119,10 +120,7 @@ func newBackend(ctx context.Context, env *runner.Env, name string, products, ord
 		Name: "lab5_cache_store_inflight_peak", Help: "Most concurrent store queries seen.",
 		ConstLabels: prometheus.Labels{"scenario": name},
 	}, func() float64 { return float64(b.store.PeakInflight()) })
-	if err := env.Metrics.Register(queries); err != nil {
-		return nil, err
-	}
-	if err := env.Metrics.Register(peak); err != nil {
+	if err := telemetry.Register(env.Metrics, queries, peak); err != nil {
 		return nil, err
 	}
 	return b, nil
@@ -134,5 +132,5 @@ func requestCounter(env *runner.Env, name string) (prometheus.Counter, error) {
 		Name: "lab5_cache_requests_total", Help: "Reads served through the cache-aside path.",
 		ConstLabels: prometheus.Labels{"scenario": name},
 	})
-	return c, env.Metrics.Register(c)
+	return c, telemetry.Register(env.Metrics, c)
 }

@@ -4,7 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
 )
 
 type slowEntry struct {
@@ -162,16 +163,9 @@ func newMetrics(s *Server, reg prometheus.Registerer) (*metrics, error) {
 		gauge("lab5_used_memory_bytes", "Accounted size of keys and values.", func() float64 { return float64(s.db.UsedMemory()) }),
 		gauge("lab5_slowlog_length", "Entries in the slowlog.", func() float64 { return float64(len(s.slowlog.entries)) }),
 	} {
-		if err := reg.Register(c); err != nil {
+		if err := telemetry.Register(reg, c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
-}
-
-// NewRegistry returns a registry with the Go and process collectors, for cmd/server.
-func NewRegistry() *prometheus.Registry {
-	r := prometheus.NewRegistry()
-	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return r
 }

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/loadgen"
+	"github.com/architect-roadmap/architect-roadmap/labkit/quantile"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
 	"github.com/architect-roadmap/architect-roadmap/labkit/slowloris"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-0-template/config"
@@ -107,7 +107,7 @@ func runSyncLogging(ctx context.Context, env *runner.Env) error {
 	// The median, as histogram_quantile(0.5, ...) in the alert rule computes
 	// it: a starved CPU drags the mean up with outliers, but an fsync per
 	// line puts a hard floor of one fsync under the median.
-	env.Record("access_log_write_p50_ms", 1000*quantile(h, 0.5))
+	env.Record("access_log_write_p50_ms", 1000*quantile.Histogram(h, 0.5))
 	if h.GetSampleCount() > 0 {
 		env.Record("access_log_write_mean_ms", 1000*h.GetSampleSum()/float64(h.GetSampleCount()))
 	}
@@ -288,26 +288,4 @@ func mutexWait() float64 {
 		return 0
 	}
 	return s[0].Value.Float64()
-}
-
-// quantile estimates a quantile from cumulative buckets by linear
-// interpolation inside the bucket, as PromQL's histogram_quantile does.
-func quantile(h *dto.Histogram, q float64) float64 {
-	total := float64(h.GetSampleCount())
-	if total == 0 {
-		return 0
-	}
-	rank := q * total
-	lower, below := 0.0, 0.0
-	for _, b := range h.GetBucket() {
-		upper, count := b.GetUpperBound(), float64(b.GetCumulativeCount())
-		if count >= rank {
-			if count == below {
-				return upper
-			}
-			return lower + (upper-lower)*(rank-below)/(count-below)
-		}
-		lower, below = upper, count
-	}
-	return lower // beyond the last bucket: its bound is the best we know
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/loadgen"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-1-concurrency/signup"
 )
 
@@ -19,7 +20,7 @@ func runCPUSpike(ctx context.Context, env *runner.Env) error {
 	v := signup.New(env.FaultOn)
 	requests := prometheus.NewCounter(prometheus.CounterOpts{Name: "lab1_signup_requests_total",
 		Help: "Sign-up forms validated."})
-	if err := register(env.Metrics, requests); err != nil {
+	if err := telemetry.Register(env.Metrics, requests); err != nil {
 		return err
 	}
 	var n atomic.Uint64

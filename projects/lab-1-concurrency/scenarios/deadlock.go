@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-1-concurrency/bank"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-1-concurrency/watchdog"
 )
@@ -37,7 +38,7 @@ func runDeadlock(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return err
 	}
-	if err := register(env.Metrics,
+	if err := telemetry.Register(env.Metrics,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lab1_bank_transfers_total",
 			Help: "Transfers completed."}, func() float64 { return float64(b.Completed.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lab1_bank_transfers_inflight",

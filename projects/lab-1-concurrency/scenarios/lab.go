@@ -4,12 +4,9 @@
 package scenarios
 
 import (
-	"errors"
 	"fmt"
 	"syscall"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
@@ -82,20 +79,6 @@ func Lab() runner.Lab {
 			Run:         runMemoryBloat,
 		},
 	}}
-}
-
-// register adds collectors to the scenario's registry; a collector already there (the same
-// scenario run twice on one registry) is kept.
-func register(reg *prometheus.Registry, cs ...prometheus.Collector) error {
-	for _, c := range cs {
-		if err := reg.Register(c); err != nil {
-			var are prometheus.AlreadyRegisteredError
-			if !errors.As(err, &are) {
-				return fmt.Errorf("register metric: %w", err)
-			}
-		}
-	}
-	return nil
 }
 
 // cpuTime is the process's user+system CPU time so far.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/loadgen"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-1-concurrency/fetch"
 )
 
@@ -31,7 +32,7 @@ func runLeak(ctx context.Context, env *runner.Env) error {
 	var ok, timedOut atomic.Int64
 	requests := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lab1_fetch_requests_total",
 		Help: "Lookups served by the fetch handler, by outcome."}, []string{"outcome"})
-	if err := register(env.Metrics, requests, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	if err := telemetry.Register(env.Metrics, requests, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "lab1_fetch_workers_active", Help: "Fetch worker goroutines started and not yet finished.",
 	}, func() float64 { return float64(h.Workers.Load()) })); err != nil {
 		return err

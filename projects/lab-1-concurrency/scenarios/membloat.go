@@ -12,6 +12,7 @@ import (
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/loadgen"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-1-concurrency/msgcache"
 )
 
@@ -24,7 +25,7 @@ func runMemoryBloat(ctx context.Context, env *runner.Env) error {
 	// The cache must still be reachable when the heap profile is taken after the window.
 	env.Cleanup(func() { runtime.KeepAlive(c) })
 	stat := func(f func(msgcache.Stats) float64) func() float64 { return func() float64 { return f(c.Stats()) } }
-	if err := register(env.Metrics,
+	if err := telemetry.Register(env.Metrics,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lab1_msgcache_entries", Help: "Subjects cached."},
 			stat(func(s msgcache.Stats) float64 { return float64(s.Entries) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lab1_msgcache_live_bytes",

@@ -17,6 +17,7 @@ import (
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
 	"github.com/architect-roadmap/architect-roadmap/labkit/loadgen"
+	"github.com/architect-roadmap/architect-roadmap/labkit/quantile"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-2-middleware/breaker"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-2-middleware/depclient"
@@ -289,7 +290,7 @@ func queueBacklog() runner.Scenario {
 			mu.Lock()
 			w := slices.Clone(waits)
 			mu.Unlock()
-			p99 := percentile(w, 0.99)
+			p99 := quantile.Durations(w, 0.99)
 			env.Record("queue_length_max", float64(maxLen.Load()))
 			env.Record("wait_p99_ms", float64(p99)/1e6)
 			env.Record("processed", float64(len(w)))
@@ -301,14 +302,6 @@ func queueBacklog() runner.Scenario {
 			return env.Snapshot(evidence.Heap)
 		},
 	}
-}
-
-func percentile(d []time.Duration, p float64) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	slices.Sort(d)
-	return d[min(len(d)-1, int(p*float64(len(d))))]
 }
 
 // Retry storm: a dependency that fails, clients that retry.

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/zap"
 
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/audit"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/auth"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/httpapi"
@@ -232,10 +233,5 @@ func registerCollectors(reg prometheus.Registerer, a *App) error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "lab3_audit_dropped_total", Help: "Audit records shed because the bounded queue was full."},
 			func() float64 { return float64(a.Audit.Stats().Dropped) }),
 	}
-	for _, c := range cs {
-		if err := reg.Register(c); err != nil {
-			return fmt.Errorf("register metrics: %w", err)
-		}
-	}
-	return nil
+	return telemetry.Register(reg, cs...)
 }

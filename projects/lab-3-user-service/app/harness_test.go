@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 
+	"github.com/architect-roadmap/architect-roadmap/labkit/loopback"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/auth"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/authrpc"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/password"
@@ -167,12 +167,11 @@ func startAuthd(t testing.TB, keys *token.KeySet) *authrpc.Client {
 	m := auth.New(password.New(password.TestParams()), token.NewIssuer(keys, token.DefaultConfig()), revocation.NewMemory())
 	srv := grpc.NewServer()
 	authrpc.Register(srv, m)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := loopback.Serve(t, srv.Serve, srv.Stop)
 	require.NoError(t, err)
-	go func() { _ = srv.Serve(lis) }()
-	c, err := authrpc.Dial(lis.Addr().String(), authrpc.DefaultClientConfig())
+	c, err := authrpc.Dial(addr, authrpc.DefaultClientConfig())
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close(); srv.Stop() })
+	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 

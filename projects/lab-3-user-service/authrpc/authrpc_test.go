@@ -2,7 +2,6 @@ package authrpc
 
 import (
 	"context"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/architect-roadmap/architect-roadmap/labkit/loopback"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/auth"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/password"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/rbac"
@@ -54,12 +54,11 @@ func start(t *testing.T, cfg ClientConfig) (*Client, *chaos) {
 	ch := &chaos{}
 	srv := grpc.NewServer(grpc.UnaryInterceptor(ch.intercept))
 	Register(srv, m)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := loopback.Serve(t, srv.Serve, srv.Stop)
 	require.NoError(t, err)
-	go func() { _ = srv.Serve(lis) }()
-	c, err := Dial(lis.Addr().String(), cfg)
+	c, err := Dial(addr, cfg)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close(); srv.Stop() })
+	t.Cleanup(func() { _ = c.Close() })
 	return c, ch
 }
 

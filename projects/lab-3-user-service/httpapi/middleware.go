@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/auth"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/rbac"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/reqstats"
@@ -142,10 +143,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lab3_http_in_flight_requests", Help: "Requests being served."}),
 		panics:   prometheus.NewCounter(prometheus.CounterOpts{Name: "lab3_http_panics_total", Help: "Handler panics recovered."}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.queries, m.inFlight, m.panics} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register metrics: %w", err)
-		}
+	if err := telemetry.Register(reg, m.requests, m.duration, m.queries, m.inFlight, m.panics); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/loadgen"
+	"github.com/architect-roadmap/architect-roadmap/labkit/loopback"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/app"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/password"
@@ -133,21 +133,19 @@ func newRig(ctx context.Context, env *runner.Env, b Backend, o rigOptions) (*rig
 	if err != nil {
 		return nil, err
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		_ = a.Close(context.Background())
-		return nil, err
-	}
-	srv := &http.Server{Handler: a.API.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(lis) }()
-	r := &rig{app: a, base: "http://" + lis.Addr().String(), client: loadgen.NewHTTPClient(o.workers)}
+	// Cleanups run last first: the client's idle connections, the server,
+	// then the app.
 	env.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		r.client.CloseIdleConnections()
-		_ = srv.Shutdown(sctx)
 		_ = a.Close(sctx)
 	})
+	base, err := loopback.HTTP(env, a.API.Handler())
+	if err != nil {
+		return nil, err
+	}
+	r := &rig{app: a, base: base, client: loadgen.NewHTTPClient(o.workers)}
+	env.Cleanup(r.client.CloseIdleConnections)
 	for _, u := range []struct {
 		email string
 		role  rbac.Role

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/aof"
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/cluster"
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/server"
@@ -68,7 +69,7 @@ func run() error {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck
-	reg := server.NewRegistry()
+	reg := telemetry.NewRegistry()
 	cfg := server.Config{Metrics: reg, Log: log, AOFPolicy: policy, Seed: uint64(time.Now().UnixNano())}
 	if *appendOnly {
 		cfg.AOFPath = *aofPath

@@ -251,11 +251,11 @@ func TestRecoveryAnswersJSONAndLogsTheStack(t *testing.T) {
 func newObserved() (zapcore.Core, *observer.ObservedLogs) { return observer.New(zapcore.InfoLevel) }
 
 // BenchmarkMiddlewareChain measures what the full production chain (request
-// ID, tracing, RED metrics, recovery, buffered access log, timeout) costs per
+// ID, tracing, RED metrics, recovery, async access log, timeout) costs per
 // request, in memory, without the network.
 func BenchmarkMiddlewareChain(b *testing.B) {
 	for _, syncLog := range []bool{false, true} {
-		name := map[bool]string{false: "buffered-log", true: "sync-log-fault"}[syncLog]
+		name := map[bool]string{false: "async-log", true: "sync-log-fault"}[syncLog]
 		b.Run(name, func(b *testing.B) {
 			cfg := config.Default()
 			cfg.Addr, cfg.AccessLog, cfg.Faults.SyncLogging = "127.0.0.1:0", b.TempDir()+"/access.log", syncLog

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -66,6 +67,22 @@ func AccessLog(log *zap.Logger, observeWrite func(time.Duration)) gin.HandlerFun
 			zap.Int("status", c.Writer.Status()), zap.Duration("latency", written.Sub(start)),
 			zap.Int("bytes", c.Writer.Size()), zap.String("remote", c.ClientIP()))
 		observeWrite(time.Since(written))
+	}
+}
+
+// CutOff logs a warning for each request whose connection went away while
+// its handler ran: the client hung up, or the server closed the connection
+// under it (a shutdown that does not drain). A request that merely timed
+// out is not one; Timeout's deadline is on a context below this one.
+func CutOff(log *zap.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx := c.Request.Context()
+		c.Next()
+		if errors.Is(ctx.Err(), context.Canceled) {
+			telemetry.Logger(ctx, log).Warn("request cut off mid-flight: its connection closed before the handler finished",
+				zap.String("method", c.Request.Method), zap.String("route", c.FullPath()),
+				zap.Int("status", c.Writer.Status()))
+		}
 	}
 }
 

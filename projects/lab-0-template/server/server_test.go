@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,18 +30,24 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 type running struct {
-	srv  *server.Server
-	reg  *prometheus.Registry
-	stop func() error
+	srv       *server.Server
+	reg       *prometheus.Registry
+	stop      func() error
+	accessLog string
 }
 
 func startServer(t *testing.T, tune func(*config.Config)) running {
+	t.Helper()
+	return startServerLogging(t, zap.NewNop(), tune)
+}
+
+func startServerLogging(t *testing.T, log *zap.Logger, tune func(*config.Config)) running {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Addr, cfg.DebugAddr, cfg.AccessLog = "127.0.0.1:0", "", t.TempDir()+"/access.log"
 	tune(&cfg)
 	reg := prometheus.NewRegistry()
-	srv, err := server.New(cfg, server.Deps{Log: zap.NewNop(), Metrics: reg, Tracer: noop.NewTracerProvider()})
+	srv, err := server.New(cfg, server.Deps{Log: log, Metrics: reg, Tracer: noop.NewTracerProvider()})
 	require.NoError(t, err)
 	require.NoError(t, srv.Listen(context.Background()))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -52,7 +60,7 @@ func startServer(t *testing.T, tune func(*config.Config)) running {
 		return stopErr
 	}
 	t.Cleanup(func() { _ = stop() })
-	return running{srv: srv, reg: reg, stop: stop}
+	return running{srv: srv, reg: reg, stop: stop, accessLog: cfg.AccessLog}
 }
 
 func client() *http.Client { return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} }
@@ -94,6 +102,58 @@ func TestShutdownDrainsInFlightRequests(t *testing.T) {
 			} else {
 				assert.Error(t, err, "the in-flight request should have been cut off")
 			}
+		})
+	}
+}
+
+// TestEveryCutOffRequestIsLoggedAndWarned: the requests a shutdown cuts off
+// each leave their 502 line in the access log (Run closes the log only after
+// the last handler has written), and a CutOff warning, which a drained
+// request never writes: the warning is evidence of the defect, not of a
+// branch announcing itself.
+func TestEveryCutOffRequestIsLoggedAndWarned(t *testing.T) {
+	const n = 8
+	tests := []struct {
+		name                 string
+		fault                bool
+		want5xx, wantWarning int
+	}{
+		{"graceful drains", false, 0, 0},
+		{"fault cuts off", true, n, n},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			core, logs := newObserved()
+			r := startServerLogging(t, zap.New(core), func(c *config.Config) {
+				c.DownstreamLatency = 300 * time.Millisecond
+				c.Faults.NoGracefulShutdown = tt.fault
+			})
+			var wg sync.WaitGroup
+			for range n {
+				wg.Go(func() {
+					if resp, err := client().Post("http://"+r.srv.Addr()+"/api/v1/work", "", nil); err == nil {
+						_, _ = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+				})
+			}
+			require.Eventually(t, func() bool { return r.srv.InFlight() == n }, 2*time.Second, 5*time.Millisecond)
+			require.NoError(t, r.stop())
+			wg.Wait()
+			b, err := os.ReadFile(r.accessLog)
+			require.NoError(t, err)
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			require.Len(t, lines, n, "one access-log line per request, none lost to an early Close")
+			fivexx := 0
+			for _, l := range lines {
+				var line struct{ Status int }
+				require.NoError(t, json.Unmarshal([]byte(l), &line))
+				if line.Status >= 500 {
+					fivexx++
+				}
+			}
+			assert.Equal(t, tt.want5xx, fivexx)
+			assert.Equal(t, tt.wantWarning, logs.FilterMessageSnippet("cut off mid-flight").Len())
 		})
 	}
 }
@@ -191,11 +251,11 @@ func TestRecoveryAnswersJSONAndLogsTheStack(t *testing.T) {
 func newObserved() (zapcore.Core, *observer.ObservedLogs) { return observer.New(zapcore.InfoLevel) }
 
 // BenchmarkMiddlewareChain measures what the full production chain (request
-// ID, tracing, RED metrics, recovery, buffered access log, timeout) costs per
+// ID, tracing, RED metrics, recovery, async access log, timeout) costs per
 // request, in memory, without the network.
 func BenchmarkMiddlewareChain(b *testing.B) {
 	for _, syncLog := range []bool{false, true} {
-		name := map[bool]string{false: "buffered-log", true: "sync-log-fault"}[syncLog]
+		name := map[bool]string{false: "async-log", true: "sync-log-fault"}[syncLog]
 		b.Run(name, func(b *testing.B) {
 			cfg := config.Default()
 			cfg.Addr, cfg.AccessLog, cfg.Faults.SyncLogging = "127.0.0.1:0", b.TempDir()+"/access.log", syncLog

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,24 +152,75 @@ func TestExecuteAndGauge(t *testing.T) {
 	assert.Equal(t, float64(Open), testutil.ToFloat64(g.WithLabelValues("db")))
 }
 
+// TestConcurrentUse hammers one breaker from 8 goroutines whose calls fail
+// a third of the time, and checks what must hold whatever the interleaving:
+//   - the counts add up: every Execute either ran fn or was refused with
+//     ErrOpen or ErrTooManyProbes, and nothing else;
+//   - every transition the hooks saw is legal (closed→open, open→half-open,
+//     half-open→open, half-open→closed), and they chain: each starts where
+//     the previous one ended, from closed;
+//   - the state at the end is where the last transition left it.
 func TestConcurrentUse(t *testing.T) {
-	b, _ := New(Config{MinRequests: 5, OpenTimeout: time.Millisecond})
+	const maxProbes = 2
+	legal := map[[2]State]bool{
+		{Closed, Open}: true, {Open, HalfOpen}: true, {HalfOpen, Open}: true, {HalfOpen, Closed}: true,
+	}
+	var (
+		mu          sync.Mutex
+		transitions [][2]State
+	)
+	b, err := New(Config{MinRequests: 5, FailureRatio: 0.3, OpenTimeout: time.Millisecond, MaxProbes: maxProbes,
+		OnStateChange: []func(string, State, State){func(_ string, from, to State) {
+			mu.Lock()
+			transitions = append(transitions, [2]State{from, to})
+			mu.Unlock()
+		}}})
+	require.NoError(t, err)
+
+	var ran, refusedOpen, refusedProbes, other atomic.Int64
+	const goroutines, calls = 8, 2000
 	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 2000 {
-				_ = b.Execute(context.Background(), func(context.Context) error {
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range calls {
+				err := b.Execute(context.Background(), func(context.Context) error {
+					ran.Add(1)
 					if (i+g)%3 == 0 {
 						return errDep
 					}
 					return nil
 				})
+				switch {
+				case err == nil, errors.Is(err, errDep):
+				case errors.Is(err, ErrOpen):
+					refusedOpen.Add(1)
+				case errors.Is(err, ErrTooManyProbes):
+					refusedProbes.Add(1)
+				default:
+					other.Add(1)
+				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
+
+	assert.Equal(t, int64(goroutines*calls), ran.Load()+refusedOpen.Load()+refusedProbes.Load(), "every call ran or was refused")
+	assert.Zero(t, other.Load(), "no error but the dependency's and the breaker's own")
+	assert.Positive(t, refusedOpen.Load(), "a third of calls failing must open the breaker at least once")
+
+	// State may still move open → half-open by itself when asked; that move
+	// is a transition too, recorded by the hook before State returns.
+	end := b.State()
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, transitions)
+	from := Closed
+	for i, tr := range transitions {
+		assert.True(t, legal[tr], "transition %d: %s→%s is not legal", i, tr[0], tr[1])
+		assert.Equal(t, from, tr[0], "transition %d starts at %s, but the previous one ended at %s", i, tr[0], from)
+		from = tr[1]
+	}
+	assert.Equal(t, end, transitions[len(transitions)-1][1], "the state is where the last transition left it")
 }
 
 // BenchmarkExecute compares the success path with sony/gobreaker in one family, at 1 goroutine

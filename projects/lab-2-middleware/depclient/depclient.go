@@ -2,10 +2,11 @@
 // lives:
 //
 //   - Defect: every failed call is retried at once, up to MaxAttempts, with nothing watching the
-//     dependency's health. When the dependency fails, each request turns into MaxAttempts calls:
-//     the load on a sick dependency is multiplied exactly when it can least take it.
+//     dependency's health. When the dependency is overloaded, its calls time out, and each request
+//     turns into MaxAttempts calls: the load on a slow dependency is multiplied exactly when it can
+//     least take it, and it stays overloaded after whatever slowed it down has passed.
 //   - Fix: a circuit breaker (fail fast while the dependency keeps failing, probe it now and then)
-//     and a retry budget (retries at most a fraction of first attempts), with jittered backoff.
+//     and a retry budget (retries at most a fraction of first attempts), with full-jitter backoff.
 package depclient
 
 import (
@@ -29,6 +30,9 @@ type Config struct {
 	Breaker     breaker.Config
 	BudgetRatio float64
 	BaseDelay   time.Duration
+	// AttemptTimeout bounds each call (0: only the caller's context does). A caller that gives up
+	// does not take its request back from a remote server's queue.
+	AttemptTimeout time.Duration
 }
 
 // Client counts what it does so the scenario can report attempts per request.
@@ -85,8 +89,7 @@ func (c *Client) getRetrying(ctx context.Context, key string) (string, error) {
 	var err error
 	for range c.cfg.MaxAttempts {
 		var v string
-		c.attempts.Add(1)
-		if v, err = c.dep.Get(ctx, key); err == nil {
+		if v, err = c.attempt(ctx, key); err == nil {
 			return v, nil
 		}
 		if ctx.Err() != nil {
@@ -101,9 +104,8 @@ func (c *Client) getGuarded(ctx context.Context, key string) (string, error) {
 	var v string
 	_, err := c.policy.Do(ctx, func(ctx context.Context) error {
 		return c.breaker.Execute(ctx, func(ctx context.Context) error {
-			c.attempts.Add(1)
 			var err error
-			v, err = c.dep.Get(ctx, key)
+			v, err = c.attempt(ctx, key)
 			return err
 		})
 	})
@@ -111,6 +113,17 @@ func (c *Client) getGuarded(ctx context.Context, key string) (string, error) {
 		return "", fmt.Errorf("depclient: get %q: %w", key, err)
 	}
 	return v, nil
+}
+
+// attempt is one call to the dependency, within AttemptTimeout.
+func (c *Client) attempt(ctx context.Context, key string) (string, error) {
+	c.attempts.Add(1)
+	if c.cfg.AttemptTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.AttemptTimeout)
+		defer cancel()
+	}
+	return c.dep.Get(ctx, key)
 }
 
 // Requests is the number of Get calls.

@@ -64,3 +64,21 @@ func TestHealthyDependency(t *testing.T) {
 		assert.Equal(t, int64(1), c.Attempts())
 	}
 }
+
+// TestAttemptTimeoutBoundsEachCall: against a stalled server each attempt gives up after
+// AttemptTimeout, and the unguarded client makes all of them, each one more request in the
+// server's queue (a timeout does not take a request back).
+func TestAttemptTimeoutBoundsEachCall(t *testing.T) {
+	srv, err := store.NewServer(1, 16, 0)
+	require.NoError(t, err)
+	defer srv.Close()
+	srv.Stall(time.Second)
+	c, err := New(srv, Config{MaxAttempts: 3, AttemptTimeout: 10 * time.Millisecond})
+	require.NoError(t, err)
+	start := time.Now()
+	_, err = c.Get(context.Background(), "k")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 900*time.Millisecond, "each attempt must give up after its timeout, not wait out the stall")
+	assert.Equal(t, int64(3), c.Attempts())
+	assert.Equal(t, 2, srv.QueueLen(), "the worker holds the first attempt; the two retries wait behind it")
+}

@@ -132,7 +132,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}
 
-	var revStore revocation.Store = revocation.NewMemory()
+	// Without Redis the revocations live in the SQL store, so they survive a restart.
+	var revStore revocation.Store = a.Store
 	var counter ratelimit.Counter = ratelimit.NewMemory()
 	if cfg.RedisAddr != "" {
 		rc := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, DialTimeout: time.Second, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond})

@@ -140,13 +140,22 @@ func (a *API) register(c *gin.Context) {
 	if !a.bind(c, &req) {
 		return
 	}
-	u, err := a.svc.Register(c.Request.Context(), service.RegisterInput(req))
-	if err != nil {
+	if err := a.svc.Register(c.Request.Context(), c.ClientIP(), service.RegisterInput(req)); err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toJSON(u))
+	// The same answer whether or not the email already had an account: registration is not a
+	// way to find out who has one. The trade-off is in the README.
+	c.JSON(http.StatusAccepted, RegisteredJSON{Status: "accepted", Message: registeredMessage})
 }
+
+// RegisteredJSON is the answer to every accepted registration, new email or not.
+type RegisteredJSON struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+const registeredMessage = "registration accepted: log in with this email and password; if the email already had an account, its password is unchanged"
 
 type loginReq struct {
 	Email    string `json:"email" validate:"required,max=254"`

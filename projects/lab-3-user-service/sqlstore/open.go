@@ -63,6 +63,8 @@ type Store struct {
 	pool    Pool
 	tracer  trace.Tracer
 	queries atomic.Int64
+	// revWrites counts revocation writes, to sweep expired rows every sweepEvery of them.
+	revWrites atomic.Int64
 }
 
 // Open connects, pings, and applies the pool limits. It does not migrate.

@@ -55,10 +55,18 @@ type Config struct {
 	IPLimit, AccountLimit int64
 	LimitWindow           time.Duration
 	ReportTimeout         time.Duration
+	// ReportConcurrency is the report's bulkhead (0: DefaultReportConcurrency); the
+	// db-overload fault removes it.
+	ReportConcurrency int
 	Log                   *zap.Logger
 	Metrics               *prometheus.Registry
 	Tracer                trace.TracerProvider
 }
+
+// DefaultReportConcurrency is how many department reports run at once on the fixed path: about
+// one per core of the database, which leaves six of the eight pooled connections, and the cores,
+// to the interactive routes.
+const DefaultReportConcurrency = 2
 
 // App is a wired service.
 type App struct {
@@ -186,7 +194,19 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := registerCollectors(cfg.Metrics, a); err != nil {
 		return nil, err
 	}
-	a.API, err = httpapi.New(httpapi.Config{Service: a.Service, Log: cfg.Log, Metrics: cfg.Metrics, Tracer: cfg.Tracer, Audit: a.Audit})
+	reportSlots := cfg.ReportConcurrency
+	if reportSlots == 0 {
+		reportSlots = DefaultReportConcurrency
+	}
+	if cfg.Faults.DBOverload {
+		reportSlots = 0 // the defect: every report runs at once
+	}
+	reportWait := cfg.ReportTimeout
+	if reportWait == 0 {
+		reportWait = time.Second
+	}
+	a.API, err = httpapi.New(httpapi.Config{Service: a.Service, Log: cfg.Log, Metrics: cfg.Metrics, Tracer: cfg.Tracer, Audit: a.Audit,
+		ReportConcurrency: reportSlots, ReportQueueWait: reportWait})
 	if err != nil {
 		return nil, err
 	}

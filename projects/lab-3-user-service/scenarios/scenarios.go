@@ -65,7 +65,7 @@ func LabOn(b Backend) runner.Lab {
 				// profile shows is its effect: dozens of requests inside database calls at once,
 				// running, or on PostgreSQL still opening a connection each. With the bulkhead
 				// the reports wait outside the store, so its share drops to a few goroutines.
-				Culprit: runner.Culprit{Func: "service.(*Service).DepartmentReport", Frame: "sqlstore.(*Store).", Evidence: evidence.Goroutine, MinShare: 0.08},
+				Culprit: runner.Culprit{Func: "service.(*Service).DepartmentReport", Frame: "sqlstore.(*Store).", Evidence: evidence.Goroutine, MinShare: 0.05},
 				Checks: []runner.Check{
 					{Metric: "profile_p99_ms", Op: runner.Above, Threshold: overloadP99Threshold, Unit: "ms"},
 				},

@@ -58,9 +58,9 @@ type Config struct {
 	// ReportConcurrency is the report's bulkhead (0: DefaultReportConcurrency); the
 	// db-overload fault removes it.
 	ReportConcurrency int
-	Log                   *zap.Logger
-	Metrics               *prometheus.Registry
-	Tracer                trace.TracerProvider
+	Log               *zap.Logger
+	Metrics           *prometheus.Registry
+	Tracer            trace.TracerProvider
 }
 
 // DefaultReportConcurrency is how many department reports run at once on the fixed path: about

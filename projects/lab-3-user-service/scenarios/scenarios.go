@@ -67,7 +67,7 @@ func LabOn(b Backend) runner.Lab {
 				// the reports wait outside the store, so its share drops to a few goroutines.
 				Culprit: runner.Culprit{Func: "service.(*Service).DepartmentReport", Frame: "sqlstore.(*Store).", Evidence: evidence.Goroutine, MinShare: 0.05},
 				Checks: []runner.Check{
-					{Metric: "profile_p99_ms", Op: runner.Above, Threshold: overloadP99Threshold, Unit: "ms"},
+					{Metric: "profile_p50_ms", Op: runner.Above, Threshold: overloadP50Threshold, Unit: "ms"},
 				},
 				Run: func(ctx context.Context, env *runner.Env) error { return runDBOverload(ctx, env, b) },
 			},
@@ -97,10 +97,12 @@ const (
 )
 
 func slowP50Threshold(b Backend) float64 {
-	// Roughly the geometric mean of the two paths' medians on a 2-core box: SQLite 1.4-3 ms
-	// fixed vs 28-140 ms fault, MariaDB 2-5 vs 54-120, PostgreSQL 8.6-17 vs 38-100 (pgx
-	// prepares every statement: more round trips per query). On PostgreSQL the latency margin
-	// is only ~1.5x each side; sql_queries_per_request (52 vs 1) is the robust check there.
+	// Near the geometric mean of the two paths' medians. `make lab-3 fault=on seed=42` and
+	// `make lab-3 seed=42` on 2026-12-01 (2 shared cores; runs listed in the README) gave list
+	// medians, fault on / off: SQLite 32.08 / 1.74 ms, MariaDB 62.62 / 3.74 ms, PostgreSQL
+	// 46.23 / 12.43 ms (pgx prepares every statement: more round trips per query). On
+	// PostgreSQL that leaves 1.85x above and 2.0x below its threshold; sql_queries_per_request
+	// (55 vs 4 in all three) is the robust check there.
 	switch b.Dialect {
 	case sqlstore.MySQL:
 		return 12
@@ -321,6 +323,10 @@ func runThreadExhaustion(ctx context.Context, env *runner.Env, b Backend) error 
 	return nil
 }
 
-// overloadP99Threshold separates the profile reads' p99 with the fault on and off; it sits near
-// the geometric mean of the two on every backend (the README gives the runs).
-const overloadP99Threshold = 100
+// overloadP50Threshold separates the profile reads' median with the fault on and off. The median,
+// not the p99: a 3 s window at 20 reads a second gives 60 samples, so the p99 is the slowest one
+// or two and swings with the machine's other load. Runs of `make lab-3 fault=on seed=42` and
+// `make lab-3 seed=42` (LAB3_DB=sqlite, mysql, postgres) on 2026-12-01 gave medians of
+// 125.30 / 1.50 ms (SQLite), 199.36 / 3.04 ms (MariaDB) and 1691.35 / 1.99 ms (PostgreSQL), fault on /
+// off; the README lists the runs.
+const overloadP50Threshold = 20

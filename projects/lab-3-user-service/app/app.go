@@ -56,10 +56,18 @@ type Config struct {
 	IPLimit, AccountLimit int64
 	LimitWindow           time.Duration
 	ReportTimeout         time.Duration
-	Log                   *zap.Logger
-	Metrics               *prometheus.Registry
-	Tracer                trace.TracerProvider
+	// ReportConcurrency is the report's bulkhead (0: DefaultReportConcurrency); the
+	// db-overload fault removes it.
+	ReportConcurrency int
+	Log               *zap.Logger
+	Metrics           *prometheus.Registry
+	Tracer            trace.TracerProvider
 }
+
+// DefaultReportConcurrency is how many department reports run at once on the fixed path: about
+// one per core of the database, which leaves six of the eight pooled connections, and the cores,
+// to the interactive routes.
+const DefaultReportConcurrency = 2
 
 // App is a wired service.
 type App struct {
@@ -133,7 +141,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}
 
-	var revStore revocation.Store = revocation.NewMemory()
+	// Without Redis the revocations live in the SQL store, so they survive a restart.
+	var revStore revocation.Store = a.Store
 	var counter ratelimit.Counter = ratelimit.NewMemory()
 	if cfg.RedisAddr != "" {
 		rc := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, DialTimeout: time.Second, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond})
@@ -186,7 +195,19 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := registerCollectors(cfg.Metrics, a); err != nil {
 		return nil, err
 	}
-	a.API, err = httpapi.New(httpapi.Config{Service: a.Service, Log: cfg.Log, Metrics: cfg.Metrics, Tracer: cfg.Tracer, Audit: a.Audit})
+	reportSlots := cfg.ReportConcurrency
+	if reportSlots == 0 {
+		reportSlots = DefaultReportConcurrency
+	}
+	if cfg.Faults.DBOverload {
+		reportSlots = 0 // the defect: every report runs at once
+	}
+	reportWait := cfg.ReportTimeout
+	if reportWait == 0 {
+		reportWait = time.Second
+	}
+	a.API, err = httpapi.New(httpapi.Config{Service: a.Service, Log: cfg.Log, Metrics: cfg.Metrics, Tracer: cfg.Tracer, Audit: a.Audit,
+		ReportConcurrency: reportSlots, ReportQueueWait: reportWait})
 	if err != nil {
 		return nil, err
 	}

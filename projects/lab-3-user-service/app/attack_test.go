@@ -4,6 +4,7 @@ package app
 // and on MariaDB and PostgreSQL (with Redis) in `make test-integration`.
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/rbac"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/sqlstore"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/token"
 )
 
@@ -29,6 +31,12 @@ func attackSuite(t *testing.T, b backend) {
 	t.Run("sql-injection", func(t *testing.T) { attackSQLInjection(t, b) })
 	t.Run("malformed-json", func(t *testing.T) { attackMalformedJSON(t, b) })
 	t.Run("brute-force", func(t *testing.T) { attackBruteForce(t, b) })
+	t.Run("stale-role-after-demotion", func(t *testing.T) { attackStaleRole(t, b) })
+	t.Run("revocation-survives-restart", func(t *testing.T) { attackRevocationRestart(t, b) })
+	t.Run("registration-oracle", func(t *testing.T) { attackRegistrationOracle(t, b) })
+	t.Run("registration-flood", func(t *testing.T) { attackRegistrationFlood(t, b) })
+	t.Run("weak-passwords", func(t *testing.T) { attackWeakPasswords(t, b) })
+	t.Run("json-key-smuggling", func(t *testing.T) { attackJSONKeys(t, b) })
 }
 
 func attackJWT(t *testing.T, b backend) {
@@ -140,8 +148,166 @@ func attackEscalation(t *testing.T, b backend) {
 	}
 	me := h.do("GET", "/v1/me", "", userTok)
 	require.Equal(t, "user", me.str("role"), "nothing above changed mallory's role")
-	// A role change takes effect at the next refresh, not before: the old token keeps its role.
-	require.Equal(t, http.StatusOK, h.do("PUT", fmt.Sprintf("/v1/admin/users/%d/role", uid), `{"role":"support"}`, adminTok).Status)
+}
+
+// attackStaleRole is the outside suite's worst finding: a demoted admin whose token still said
+// "admin" promoted themself back and demoted the admin who demoted them.
+func attackStaleRole(t *testing.T, b backend) {
+	h := newHarness(t, b, nil)
+	aID, aTok, _ := h.register("alice-admin@example.com", rbac.RoleAdmin)
+	bID, bTok, bRefresh := h.register("bob-admin@example.com", rbac.RoleAdmin)
+	require.Equal(t, http.StatusOK, h.do("GET", "/v1/admin/users", "", bTok).Status, "control: bob is an admin before")
+
+	r := h.do("PUT", fmt.Sprintf("/v1/admin/users/%d/role", bID), `{"role":"user"}`, aTok)
+	require.Equal(t, http.StatusOK, r.Status, r.Raw)
+
+	// Bob's tokens from before the demotion: the role change revoked them.
+	for _, c := range []struct{ path, body string }{
+		{fmt.Sprintf("/v1/admin/users/%d/role", bID), `{"role":"admin"}`},
+		{fmt.Sprintf("/v1/admin/users/%d/role", aID), `{"role":"user"}`},
+	} {
+		r := h.do("PUT", c.path, c.body, bTok)
+		require.Contains(t, []int{http.StatusUnauthorized, http.StatusForbidden}, r.Status, "%s %s: %s", c.path, c.body, r.Raw)
+	}
+	require.Equal(t, http.StatusUnauthorized, h.do("GET", "/v1/me", "", bTok).Status, "a role change revokes the old access token")
+	require.Equal(t, http.StatusUnauthorized, h.do("POST", "/v1/auth/refresh", js(map[string]string{"refresh_token": bRefresh}), "").Status,
+		"and the old refresh token")
+	// A new login carries the new role, and the current role is what the policy checks.
+	bNew, _ := h.login("bob-admin@example.com", "correct-horse-battery")
+	require.Equal(t, http.StatusForbidden, h.do("PUT", fmt.Sprintf("/v1/admin/users/%d/role", bID), `{"role":"admin"}`, bNew).Status)
+	require.Equal(t, http.StatusForbidden, h.do("PUT", fmt.Sprintf("/v1/admin/users/%d/role", aID), `{"role":"user"}`, bNew).Status)
+
+	require.Equal(t, "user", h.do("GET", fmt.Sprintf("/v1/admin/users/%d", bID), "", aTok).str("role"), "bob stayed demoted")
+	require.Equal(t, "admin", h.do("GET", "/v1/me", "", aTok).str("role"), "alice is still an admin")
+
+	// An operator demotes carol in the database, behind the service's back (no token revoked):
+	// privileged actions check the role the store holds now, not the one in the token.
+	cID, cTok, _ := h.register("carol-admin@example.com", rbac.RoleAdmin)
+	q := `UPDATE users SET role = 'user' WHERE id = ?`
+	if b.dialect == sqlstore.Postgres {
+		q = `UPDATE users SET role = 'user' WHERE id = $1`
+	}
+	_, err := h.app.Store.DB().ExecContext(context.Background(), q, cID)
+	require.NoError(t, err)
+	for _, path := range []string{fmt.Sprintf("/v1/admin/users/%d/role", cID), fmt.Sprintf("/v1/admin/users/%d/role", aID)} {
+		r := h.do("PUT", path, `{"role":"admin"}`, cTok)
+		require.Equal(t, http.StatusForbidden, r.Status, "%s: %s", path, r.Raw)
+	}
+	require.Equal(t, http.StatusForbidden, h.do("GET", "/v1/admin/users", "", cTok).Status)
+}
+
+// attackRevocationRestart: revocations used to live in process memory when Redis was not
+// configured, so a restart brought logged-out tokens and killed sessions back to life.
+func attackRevocationRestart(t *testing.T, b backend) {
+	h := newHarness(t, b, nil)
+	_, access, _ := h.register("restart@example.com", rbac.RoleUser)
+	require.Equal(t, http.StatusNoContent, h.do("POST", "/v1/auth/logout", "", access).Status)
+
+	// A second session whose family reuse detection kills.
+	_, r0 := h.login("restart@example.com", "correct-horse-battery")
+	first := h.do("POST", "/v1/auth/refresh", js(map[string]string{"refresh_token": r0}), "")
+	require.Equal(t, http.StatusOK, first.Status, first.Raw)
+	a1, r1 := first.str("access_token"), first.str("refresh_token")
+	require.Equal(t, http.StatusUnauthorized, h.do("POST", "/v1/auth/refresh", js(map[string]string{"refresh_token": r0}), "").Status)
+
+	// A third session that nothing revoked: the control that the restart keeps good tokens good.
+	live, _ := h.login("restart@example.com", "correct-horse-battery")
+
+	h.restart()
+
+	require.Equal(t, http.StatusOK, h.do("GET", "/v1/me", "", live).Status, "control: an unrevoked token survives the restart")
+	require.Equal(t, http.StatusUnauthorized, h.do("GET", "/v1/me", "", access).Status, "the logged-out token stays revoked")
+	require.Equal(t, http.StatusUnauthorized, h.do("GET", "/v1/me", "", a1).Status, "the killed family's access token stays dead")
+	require.Equal(t, http.StatusUnauthorized, h.do("POST", "/v1/auth/refresh", js(map[string]string{"refresh_token": r1}), "").Status,
+		"the killed family's refresh token stays dead")
+	require.Equal(t, http.StatusUnauthorized, h.do("POST", "/v1/auth/refresh", js(map[string]string{"refresh_token": r0}), "").Status,
+		"the spent refresh token stays spent")
+}
+
+// attackRegistrationOracle: the answer to a registration must not tell whether the email
+// already has an account.
+func attackRegistrationOracle(t *testing.T, b backend) {
+	h := newHarness(t, b, nil)
+	h.register("taken@example.com", rbac.RoleUser)
+	body := func(email string) string {
+		return js(map[string]string{"email": email, "password": "another-long-password", "name": "x"})
+	}
+	taken := h.do("POST", "/v1/auth/register", body("taken@example.com"), "")
+	fresh := h.do("POST", "/v1/auth/register", body("fresh@example.com"), "")
+	require.Equal(t, fresh.Status, taken.Status, "taken: %s / fresh: %s", taken.Raw, fresh.Raw)
+	require.Equal(t, fresh.Raw, taken.Raw)
+	require.Less(t, fresh.Status, 300, fresh.Raw)
+	// The existing account is untouched: its password did not change.
+	h.login("taken@example.com", "correct-horse-battery")
+}
+
+// attackRegistrationFlood: every registration costs an argon2id hash, so it is limited per IP
+// and per email the way login is.
+func attackRegistrationFlood(t *testing.T, b backend) {
+	h := newHarness(t, b, func(c *Config) { c.IPLimit, c.AccountLimit = 20, 5 })
+	limited := 0
+	for i := 0; i < 10; i++ {
+		r := h.do("POST", "/v1/auth/register", js(map[string]string{"email": "same@example.com", "password": "another-long-password", "name": "x"}), "")
+		if r.Status == http.StatusTooManyRequests {
+			limited++
+			require.NotEmpty(t, r.Header.Get("Retry-After"))
+			continue
+		}
+		require.Less(t, r.Status, 300, r.Raw)
+	}
+	require.Equal(t, 5, limited, "one email: 5 attempts a minute")
+	ipLimited := 0
+	for i := 0; i < 20; i++ {
+		r := h.do("POST", "/v1/auth/register", js(map[string]string{"email": fmt.Sprintf("flood%d@example.com", i), "password": "another-long-password", "name": "x"}), "",
+			"X-Forwarded-For", fmt.Sprintf("10.0.0.%d", i))
+		if r.Status == http.StatusTooManyRequests {
+			ipLimited++
+		}
+	}
+	require.Equal(t, 10, ipLimited, "one IP: 20 attempts a minute, 10 already spent")
+}
+
+// attackWeakPasswords: NIST SP 800-63B 5.1.1.2 asks to refuse repetitive, sequential and
+// commonly used passwords, whatever their length.
+func attackWeakPasswords(t *testing.T, b backend) {
+	h := newHarness(t, b, nil)
+	for i, pw := range []string{
+		"            ", "aaaaaaaaaaaa", "123456789012", "passwordpassword", "qwertyuiopas",
+		"abcdefghijkl", "abcabcabcabc", "password1234", "PasswordPassword", "987654321098", "weak-weak-weak-weak",
+		"weak11@example.com", // the account's own email
+	} {
+		t.Run(fmt.Sprintf("%q", pw), func(t *testing.T) {
+			email := fmt.Sprintf("weak%d@example.com", i)
+			r := h.do("POST", "/v1/auth/register", js(map[string]string{"email": email, "password": pw, "name": "x"}), "")
+			require.Equal(t, http.StatusBadRequest, r.Status, r.Raw)
+			require.Contains(t, r.Body["error"].(map[string]any)["fields"], "password", r.Raw)
+		})
+	}
+	// Control: a long passphrase passes.
+	r := h.do("POST", "/v1/auth/register", js(map[string]string{"email": "strong@example.com", "password": "violet-tractor-42-kayak", "name": "x"}), "")
+	require.Less(t, r.Status, 300, r.Raw)
+}
+
+// attackJSONKeys: encoding/json matches keys case-insensitively and keeps the last duplicate,
+// so a body that a proxy or a log reads as alice's is bob's to the service.
+func attackJSONKeys(t *testing.T, b backend) {
+	h := newHarness(t, b, nil)
+	h.register("bob@example.com", rbac.RoleUser)
+	h.register("alice@example.com", rbac.RoleUser)
+	cases := map[string]struct{ path, body string }{
+		"case-variant duplicate logs in as bob": {"/v1/auth/login", `{"email":"alice@example.com","password":"correct-horse-battery","EMAIL":"bob@example.com"}`},
+		"exact duplicate":                       {"/v1/auth/login", `{"email":"alice@example.com","email":"bob@example.com","password":"correct-horse-battery"}`},
+		"case-variant key alone":                {"/v1/auth/login", `{"Email":"bob@example.com","password":"correct-horse-battery"}`},
+		"escaped key spelling the same name":    {"/v1/auth/login", `{"email":"alice@example.com","\u0065mail":"bob@example.com","password":"correct-horse-battery"}`},
+		"duplicate on register":                 {"/v1/auth/register", `{"email":"new@example.com","password":"another-long-password","name":"x","Name":"y"}`},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := h.do("POST", c.path, c.body, "")
+			require.Equal(t, http.StatusBadRequest, r.Status, r.Raw)
+			require.Equal(t, "malformed_json", r.code(), r.Raw)
+		})
+	}
 }
 
 func attackSQLInjection(t *testing.T, b backend) {
@@ -157,9 +323,11 @@ func attackSQLInjection(t *testing.T, b backend) {
 		// Every input: register fields, login fields, list filter and cursor, path id, profile fields.
 		email := fmt.Sprintf("inj%d@example.com", i)
 		r := h.do("POST", "/v1/auth/register", js(map[string]string{"email": email, "password": "pw-" + p + "-long-enough", "name": p, "department": p}), "")
-		require.Contains(t, []int{http.StatusCreated, http.StatusBadRequest}, r.Status, r.Raw)
-		if r.Status == http.StatusCreated {
-			require.Equal(t, p, r.str("name"), "the payload is stored as data")
+		require.Contains(t, []int{http.StatusAccepted, http.StatusBadRequest}, r.Status, r.Raw)
+		if r.Status == http.StatusAccepted {
+			u, err := h.app.Store.ByEmail(context.Background(), email)
+			require.NoError(t, err)
+			require.Equal(t, p, u.Name, "the payload is stored as data")
 		}
 		require.Contains(t, []int{400, 401, 429}, h.do("POST", "/v1/auth/register", js(map[string]string{"email": p, "password": "long-enough-password", "name": "x"}), "").Status)
 		require.Contains(t, []int{401, 429}, h.do("POST", "/v1/auth/login", js(map[string]string{"email": p, "password": p + "x"}), "").Status)
@@ -197,7 +365,9 @@ func attackMalformedJSON(t *testing.T, b backend) {
 		{"unknown field", `{"email":"a@example.com","password":"long-enough-pass","name":"x","admin":true}`, "", http.StatusBadRequest},
 		{"trailing data", `{"email":"a@example.com","password":"long-enough-pass","name":"x"} {}`, "", http.StatusBadRequest},
 		{"empty", ``, "application/json", http.StatusBadRequest},
-		{"invalid utf8 name", "{\"email\":\"a@example.com\",\"password\":\"long-enough-pass\",\"name\":\"\xff\xfe\"}", "", http.StatusCreated},
+		{"invalid utf8 name", "{\"email\":\"a@example.com\",\"password\":\"long-enough-pass\",\"name\":\"\xff\xfe\"}", "", http.StatusBadRequest},
+		{"invalid utf8 department", "{\"email\":\"a@example.com\",\"password\":\"long-enough-pass\",\"name\":\"x\",\"department\":\"a\xc3\"}", "", http.StatusBadRequest},
+		{"lone surrogate escape in name", `{"email":"a@example.com","password":"long-enough-pass","name":"\udc00"}`, "", http.StatusBadRequest},
 		{"form instead of json", `email=a`, "application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
 		{"missing fields", `{}`, "", http.StatusBadRequest},
 		{"short password", `{"email":"b@example.com","password":"short","name":"x"}`, "", http.StatusBadRequest},

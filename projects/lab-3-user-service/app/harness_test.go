@@ -46,10 +46,13 @@ type backend struct {
 
 // harness is a running service plus the signing keys, so attacks can forge tokens with them.
 type harness struct {
-	t   testing.TB
-	app *App
-	key ed25519.PrivateKey
-	h   http.Handler
+	t    testing.TB
+	app  *App
+	key  ed25519.PrivateKey
+	h    http.Handler
+	cfg  Config
+	keys *token.KeySet
+	b    backend
 }
 
 func newHarness(t *testing.T, b backend, mutate func(*Config)) *harness {
@@ -71,7 +74,7 @@ func newHarnessTB(t testing.TB, b backend, mutate func(*Config)) *harness {
 	cfg := Config{Store: st, Keys: keys, Password: password.TestParams(), RedisAddr: b.redisAddr,
 		RedisPrefix: "lab3test:" + hex.EncodeToString(p) + ":", AuditPath: filepath.Join(t.TempDir(), "audit.log")}
 	if b.grpcAuth {
-		cfg.Auth = startAuthd(t, keys)
+		cfg.Auth = startAuthd(t, keys, st)
 	}
 	if b.redisAddr != "" {
 		t.Cleanup(func() { dropRedisPrefix(b.redisAddr, cfg.RedisPrefix) })
@@ -79,10 +82,30 @@ func newHarnessTB(t testing.TB, b backend, mutate func(*Config)) *harness {
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	a, err := New(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, a.Close(context.Background())) })
-	return &harness{t: t, app: a, key: key, h: a.API.Handler()}
+	h := &harness{t: t, key: key, cfg: cfg, keys: keys, b: b}
+	h.start()
+	return h
+}
+
+// start builds the service from h.cfg over the same database, as a restarted process would.
+func (h *harness) start() {
+	h.t.Helper()
+	a, err := New(context.Background(), h.cfg)
+	require.NoError(h.t, err)
+	h.t.Cleanup(func() { require.NoError(h.t, a.Close(context.Background())) })
+	h.app, h.h = a, a.API.Handler()
+}
+
+// restart stops the service and starts a new process's worth of it on the same database, the
+// same signing keys and the same Redis; the gRPC auth service restarts too. Whatever lived only
+// in the old process's memory is gone.
+func (h *harness) restart() {
+	h.t.Helper()
+	require.NoError(h.t, h.app.Close(context.Background()))
+	if h.b.grpcAuth {
+		h.cfg.Auth = startAuthd(h.t, h.keys, h.cfg.Store)
+	}
+	h.start()
 }
 
 type resp struct {
@@ -136,8 +159,10 @@ func js(v any) string {
 func (h *harness) register(email string, role rbac.Role) (id int64, access, refresh string) {
 	h.t.Helper()
 	r := h.do("POST", "/v1/auth/register", js(map[string]string{"email": email, "password": "correct-horse-battery", "name": "N", "department": "Engineering"}), "")
-	require.Equal(h.t, http.StatusCreated, r.Status, r.Raw)
-	id = int64(r.Body["id"].(float64))
+	require.Equal(h.t, http.StatusAccepted, r.Status, r.Raw)
+	u, err := h.app.Store.ByEmail(context.Background(), strings.ToLower(email))
+	require.NoError(h.t, err)
+	id = int64(u.ID)
 	if role != rbac.RoleUser {
 		_, err := h.app.Store.SetRole(context.Background(), userID(id), role)
 		require.NoError(h.t, err)
@@ -162,9 +187,10 @@ func (h *harness) rawDo(method, path string) *httptest.ResponseRecorder {
 }
 
 // startAuthd runs the auth module behind a real gRPC server on loopback and returns a client.
-func startAuthd(t testing.TB, keys *token.KeySet) *authrpc.Client {
+// Its revocations live in st, as cmd/authd keeps them in its database.
+func startAuthd(t testing.TB, keys *token.KeySet, st revocation.Store) *authrpc.Client {
 	t.Helper()
-	m := auth.New(password.New(password.TestParams()), token.NewIssuer(keys, token.DefaultConfig()), revocation.NewMemory())
+	m := auth.New(password.New(password.TestParams()), token.NewIssuer(keys, token.DefaultConfig()), st)
 	srv := grpc.NewServer()
 	authrpc.Register(srv, m)
 	addr, err := loopback.Serve(t, srv.Serve, srv.Stop)

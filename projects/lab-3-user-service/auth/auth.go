@@ -36,12 +36,16 @@ type Identity struct {
 	TokenID string
 	Family  string
 	Expires time.Time
+	// Version is the account's token version the token was issued at; the service compares it
+	// with the stored one, so a role change revokes older tokens.
+	Version int64
 }
 
 // Grant is what redeeming a refresh token yields: who it was for and which family continues.
 type Grant struct {
-	UserID user.ID
-	Family string
+	UserID  user.ID
+	Family  string
+	Version int64 // the token version the refresh token was issued at
 }
 
 // Module is the in-process auth module.
@@ -72,17 +76,18 @@ func (m *Module) CheckPassword(_ context.Context, hash, pw string) error {
 	return nil
 }
 
-// Issue signs an access and a refresh token. An empty family starts a new session.
-func (m *Module) Issue(_ context.Context, id user.ID, role rbac.Role, family string) (TokenPair, error) {
+// Issue signs an access and a refresh token at the account's token version. An empty family
+// starts a new session.
+func (m *Module) Issue(_ context.Context, id user.ID, role rbac.Role, version int64, family string) (TokenPair, error) {
 	if family == "" {
 		family = token.NewFamily()
 	}
 	sub := strconv.FormatInt(int64(id), 10)
-	access, ac, err := m.issuer.Issue(token.Access, sub, string(role), family)
+	access, ac, err := m.issuer.Issue(token.Access, sub, string(role), family, version)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	refresh, _, err := m.issuer.Issue(token.Refresh, sub, string(role), family)
+	refresh, _, err := m.issuer.Issue(token.Refresh, sub, string(role), family, version)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -117,7 +122,7 @@ func (m *Module) Redeem(ctx context.Context, refresh string) (Grant, error) {
 	if err != nil {
 		return Grant{}, fmt.Errorf("%w: bad subject", user.ErrUnauthenticated)
 	}
-	return Grant{UserID: user.ID(id), Family: c.Family}, nil
+	return Grant{UserID: user.ID(id), Family: c.Family, Version: c.Version}, nil
 }
 
 // Verify checks an access token and that neither it nor its session has been revoked.
@@ -143,7 +148,7 @@ func (m *Module) Verify(ctx context.Context, access string) (Identity, error) {
 	if err != nil {
 		return Identity{}, fmt.Errorf("%w: %w", user.ErrUnauthenticated, err)
 	}
-	return Identity{UserID: user.ID(id), Role: role, TokenID: c.ID, Family: c.Family, Expires: c.ExpiresAt.Time}, nil
+	return Identity{UserID: user.ID(id), Role: role, TokenID: c.ID, Family: c.Family, Expires: c.ExpiresAt.Time, Version: c.Version}, nil
 }
 
 // Revoke ends the session an access token belongs to: the token itself and its whole family, so

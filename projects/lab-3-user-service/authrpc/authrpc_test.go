@@ -69,7 +69,7 @@ func TestRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.CheckPassword(ctx, h, "pw"))
 	require.ErrorIs(t, c.CheckPassword(ctx, h, "nope"), user.ErrInvalidCredentials)
-	p, err := c.Issue(ctx, 7, rbac.RoleSupport, "")
+	p, err := c.Issue(ctx, 7, rbac.RoleSupport, 3, "")
 	require.NoError(t, err)
 	id, err := c.Verify(ctx, p.Access)
 	require.NoError(t, err)
@@ -101,7 +101,7 @@ func TestDeadline(t *testing.T) {
 func TestRetryIdempotentOnly(t *testing.T) {
 	c, ch := start(t, DefaultClientConfig())
 	ctx := context.Background()
-	p, err := c.Issue(ctx, 1, rbac.RoleUser, "")
+	p, err := c.Issue(ctx, 1, rbac.RoleUser, 0, "")
 	require.NoError(t, err)
 
 	ch.fail.Store(2)

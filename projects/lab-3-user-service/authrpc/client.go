@@ -167,9 +167,9 @@ func (c *Client) CheckPassword(ctx context.Context, hash, pw string) error {
 }
 
 // Issue implements the Authenticator. Issuing twice only mints two valid pairs, so it retries.
-func (c *Client) Issue(ctx context.Context, id user.ID, role rbac.Role, family string) (auth.TokenPair, error) {
+func (c *Client) Issue(ctx context.Context, id user.ID, role rbac.Role, version int64, family string) (auth.TokenPair, error) {
 	r, err := call(ctx, c, true, c.cfg.Timeout, func(ctx context.Context) (*authpb.TokenPair, error) {
-		return c.rpc.Issue(ctx, &authpb.IssueRequest{UserId: int64(id), Role: string(role), Family: family})
+		return c.rpc.Issue(ctx, &authpb.IssueRequest{UserId: int64(id), Role: string(role), Family: family, TokenVersion: version})
 	})
 	if err != nil {
 		return auth.TokenPair{}, err
@@ -186,7 +186,7 @@ func (c *Client) Redeem(ctx context.Context, refresh string) (auth.Grant, error)
 	if err != nil {
 		return auth.Grant{}, err
 	}
-	return auth.Grant{UserID: user.ID(r.GetUserId()), Family: r.GetFamily()}, nil
+	return auth.Grant{UserID: user.ID(r.GetUserId()), Family: r.GetFamily(), Version: r.GetTokenVersion()}, nil
 }
 
 // Verify implements the Authenticator.
@@ -201,7 +201,7 @@ func (c *Client) Verify(ctx context.Context, access string) (auth.Identity, erro
 	if err != nil {
 		return auth.Identity{}, fmt.Errorf("%w: %w", user.ErrUnauthenticated, err)
 	}
-	return auth.Identity{UserID: user.ID(r.GetUserId()), Role: role, TokenID: r.GetTokenId(), Family: r.GetFamily(), Expires: unix(r.GetExpiresUnix())}, nil
+	return auth.Identity{UserID: user.ID(r.GetUserId()), Role: role, TokenID: r.GetTokenId(), Family: r.GetFamily(), Expires: unix(r.GetExpiresUnix()), Version: r.GetTokenVersion()}, nil
 }
 
 // Revoke implements the Authenticator.

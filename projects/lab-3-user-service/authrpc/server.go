@@ -23,7 +23,7 @@ import (
 type Module interface {
 	HashPassword(ctx context.Context, pw string) (string, error)
 	CheckPassword(ctx context.Context, hash, pw string) error
-	Issue(ctx context.Context, id user.ID, role rbac.Role, family string) (auth.TokenPair, error)
+	Issue(ctx context.Context, id user.ID, role rbac.Role, version int64, family string) (auth.TokenPair, error)
 	Redeem(ctx context.Context, refresh string) (auth.Grant, error)
 	Verify(ctx context.Context, access string) (auth.Identity, error)
 	Revoke(ctx context.Context, access string) error
@@ -87,7 +87,7 @@ func (s *Server) Issue(ctx context.Context, r *authpb.IssueRequest) (*authpb.Tok
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
-	p, err := s.m.Issue(ctx, user.ID(r.GetUserId()), role, r.GetFamily())
+	p, err := s.m.Issue(ctx, user.ID(r.GetUserId()), role, r.GetTokenVersion(), r.GetFamily())
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -100,7 +100,7 @@ func (s *Server) Redeem(ctx context.Context, r *authpb.RedeemRequest) (*authpb.G
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &authpb.Grant{UserId: int64(g.UserID), Family: g.Family}, nil
+	return &authpb.Grant{UserId: int64(g.UserID), Family: g.Family, TokenVersion: g.Version}, nil
 }
 
 // Verify implements authpb.AuthServer.
@@ -109,7 +109,7 @@ func (s *Server) Verify(ctx context.Context, r *authpb.VerifyRequest) (*authpb.I
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &authpb.Identity{UserId: int64(id.UserID), Role: string(id.Role), TokenId: id.TokenID, Family: id.Family, ExpiresUnix: id.Expires.Unix()}, nil
+	return &authpb.Identity{UserId: int64(id.UserID), Role: string(id.Role), TokenId: id.TokenID, Family: id.Family, ExpiresUnix: id.Expires.Unix(), TokenVersion: id.Version}, nil
 }
 
 // Revoke implements authpb.AuthServer.

@@ -32,6 +32,12 @@ type Config struct {
 	TrustedProxies []string      // nil: X-Forwarded-For is ignored, so the login limit cannot be dodged
 	Timeout        time.Duration // default per-route deadline
 	ReportTimeout  time.Duration // the report route's deadline
+	// ReportConcurrency bounds the department reports running at once (a bulkhead), so the
+	// expensive report cannot take every database connection and core from the cheap routes; a
+	// report that finds no slot within ReportQueueWait is shed with a 503. 0 admits every
+	// report at once (the db-overload fault).
+	ReportConcurrency int
+	ReportQueueWait   time.Duration
 }
 
 // API is the HTTP API.
@@ -92,7 +98,11 @@ func New(cfg Config) (*API, error) {
 	authed.GET("/admin/users/:id", a.require(rbac.PermUsersRead), a.getUser)
 	authed.PUT("/admin/users/:id/role", a.require(rbac.PermRolesWrite), a.recordAudit("role.change"), a.setRole)
 
-	reports := e.Group("/v1/admin/reports", timeout(cfg.ReportTimeout), a.authenticate(), a.require(rbac.PermReportsRead))
+	if cfg.ReportQueueWait == 0 {
+		cfg.ReportQueueWait = time.Second
+	}
+	reports := e.Group("/v1/admin/reports", timeout(cfg.ReportTimeout), a.authenticate(), a.require(rbac.PermReportsRead),
+		bulkhead(cfg.ReportConcurrency, cfg.ReportQueueWait))
 	reports.GET("/departments", a.departmentReport)
 	return a, nil
 }
@@ -140,13 +150,22 @@ func (a *API) register(c *gin.Context) {
 	if !a.bind(c, &req) {
 		return
 	}
-	u, err := a.svc.Register(c.Request.Context(), service.RegisterInput(req))
-	if err != nil {
+	if err := a.svc.Register(c.Request.Context(), c.ClientIP(), service.RegisterInput(req)); err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toJSON(u))
+	// The same answer whether or not the email already had an account: registration is not a
+	// way to find out who has one. The trade-off is in the README.
+	c.JSON(http.StatusAccepted, RegisteredJSON{Status: "accepted", Message: registeredMessage})
 }
+
+// RegisteredJSON is the answer to every accepted registration, new email or not.
+type RegisteredJSON struct {
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+const registeredMessage = "registration accepted: log in with this email and password; if the email already had an account, its password is unchanged"
 
 type loginReq struct {
 	Email    string `json:"email" validate:"required,max=254"`

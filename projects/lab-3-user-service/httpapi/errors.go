@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/service"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/strictjson"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/user"
 )
 
@@ -44,7 +45,10 @@ func abort(c *gin.Context, status int, code, msg string, fields map[string]strin
 // fail maps a domain error to a status; anything unexpected is a 500 whose details stay in the log.
 func fail(c *gin.Context, err error) {
 	var rl *service.RateLimitedError
+	var fe *user.FieldError
 	switch {
+	case errors.As(err, &fe):
+		abort(c, http.StatusBadRequest, "invalid_argument", "request failed validation", map[string]string{fe.Field: fe.Reason})
 	case errors.As(err, &rl):
 		secs := int(rl.RetryAfter.Seconds() + 0.999)
 		if secs < 1 {
@@ -85,26 +89,31 @@ func fail(c *gin.Context, err error) {
 // maxBody bounds every JSON body; the limit is far above any legitimate request.
 const maxBody = 16 << 10
 
-// bind decodes exactly one JSON object with no unknown fields into v and validates it.
+// bind decodes exactly one JSON object into v with strictjson (keys spelled exactly, each once,
+// strings valid UTF-8) and validates it.
 func (a *API) bind(c *gin.Context, v any) bool {
 	mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "application/json" {
 		abort(c, http.StatusUnsupportedMediaType, "unsupported_media_type", "expected Content-Type: application/json", nil)
 		return false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBody))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			abort(c, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("body larger than %d bytes", maxBody), nil)
 			return false
 		}
-		abort(c, http.StatusBadRequest, "malformed_json", "expected one JSON object with known fields: "+jsonReason(err), nil)
+		abort(c, http.StatusBadRequest, "malformed_json", "could not read the body", nil)
 		return false
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		abort(c, http.StatusBadRequest, "malformed_json", "expected one JSON object and nothing after it", nil)
+	if err := strictjson.Decode(body, v); err != nil {
+		var fe *strictjson.FieldError
+		if errors.As(err, &fe) {
+			abort(c, http.StatusBadRequest, "invalid_argument", fe.Field+": expected valid UTF-8 text", map[string]string{fe.Field: "must be valid UTF-8"})
+			return false
+		}
+		abort(c, http.StatusBadRequest, "malformed_json", "expected one JSON object with known fields, each once: "+jsonReason(err), nil)
 		return false
 	}
 	return a.validate(c, v)
@@ -120,6 +129,9 @@ func jsonReason(err error) string {
 		return fmt.Sprintf("field %q must be %s", typ.Field, typ.Type)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "body is empty or truncated"
+	case errors.Is(err, strictjson.ErrDuplicate), errors.Is(err, strictjson.ErrUnknownKey),
+		errors.Is(err, strictjson.ErrNotObject), errors.Is(err, strictjson.ErrTrailing):
+		return err.Error()
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		return strings.TrimPrefix(err.Error(), "json: ")
 	default:

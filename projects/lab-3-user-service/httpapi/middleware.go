@@ -178,6 +178,30 @@ func timeout(d time.Duration) gin.HandlerFunc {
 	}
 }
 
+// bulkhead admits at most n requests at once to the routes behind it and sheds, with a 503, a
+// request that finds no slot within wait. n <= 0 admits everything.
+func bulkhead(n int, wait time.Duration) gin.HandlerFunc {
+	if n <= 0 {
+		return func(c *gin.Context) { c.Next() }
+	}
+	slots := make(chan struct{}, n)
+	return func(c *gin.Context) {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case slots <- struct{}{}:
+		case <-t.C:
+			fail(c, fmt.Errorf("%w: no report slot free within %s", user.ErrUnavailable, wait))
+			return
+		case <-c.Request.Context().Done():
+			fail(c, c.Request.Context().Err())
+			return
+		}
+		defer func() { <-slots }()
+		c.Next()
+	}
+}
+
 // authenticate requires a valid bearer access token.
 func (a *API) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {

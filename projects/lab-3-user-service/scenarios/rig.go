@@ -155,7 +155,7 @@ func newRig(ctx context.Context, env *runner.Env, b Backend, o rigOptions) (*rig
 		if err != nil {
 			return nil, err
 		}
-		pair, err := a.Auth.Issue(ctx, created.ID, u.role, "")
+		pair, err := a.Auth.Issue(ctx, created.ID, u.role, created.TokenVersion, "")
 		if err != nil {
 			return nil, err
 		}

@@ -58,14 +58,16 @@ func LabOn(b Backend) runner.Lab {
 			},
 			{
 				Fault:       "db-overload",
-				Description: "the department report runs on a pool without limits and without a statement deadline or breaker",
-				Symptom:     "open database connections climb with concurrent requests and every report waits behind all the others",
-				Tool:        "grep -c DepartmentReport {dir}/goroutine.txt; go tool pprof -top -cum {dir}/goroutine.pprof",
-				// 64 requests in flight means 64 client workers plus their connections' goroutines too,
-				// so the handlers are about a sixth of all goroutines: a tenth is the bar.
-				Culprit: runner.Culprit{Func: "service.(*Service).DepartmentReport", Evidence: evidence.Goroutine, MinShare: 0.1},
+				Description: "the department report runs on a pool without limits, without a bulkhead, a statement deadline or a breaker",
+				Symptom:     "64 reports run in the database at once and everyone sharing it waits: profile reads go from milliseconds to about a second",
+				Tool:        "go tool pprof -top -cum {dir}/goroutine.pprof; grep -E 'db_sessions|db_running' {dir}/metrics.csv",
+				// The defect is in DepartmentReport (and the pool it is given); what the goroutine
+				// profile shows is its effect: dozens of requests inside database calls at once,
+				// running, or on PostgreSQL still opening a connection each. With the bulkhead
+				// the reports wait outside the store, so its share drops to a few goroutines.
+				Culprit: runner.Culprit{Func: "service.(*Service).DepartmentReport", Frame: "sqlstore.(*Store).", Evidence: evidence.Goroutine, MinShare: 0.05},
 				Checks: []runner.Check{
-					{Metric: "db_open_connections_max", Op: runner.Above, Threshold: 24, Unit: "connections"},
+					{Metric: "profile_p50_ms", Op: runner.Above, Threshold: overloadP50Threshold, Unit: "ms"},
 				},
 				Run: func(ctx context.Context, env *runner.Env) error { return runDBOverload(ctx, env, b) },
 			},
@@ -95,10 +97,12 @@ const (
 )
 
 func slowP50Threshold(b Backend) float64 {
-	// Roughly the geometric mean of the two paths' medians on a 2-core box: SQLite 1.4-3 ms
-	// fixed vs 28-140 ms fault, MariaDB 2-5 vs 54-120, PostgreSQL 8.6-17 vs 38-100 (pgx
-	// prepares every statement: more round trips per query). On PostgreSQL the latency margin
-	// is only ~1.5x each side; sql_queries_per_request (52 vs 1) is the robust check there.
+	// Near the geometric mean of the two paths' medians. `make lab-3 fault=on seed=42` and
+	// `make lab-3 seed=42` on 2026-12-01 (2 shared cores; runs listed in the README) gave list
+	// medians, fault on / off: SQLite 32.08 / 1.74 ms, MariaDB 62.62 / 3.74 ms, PostgreSQL
+	// 46.23 / 12.43 ms (pgx prepares every statement: more round trips per query). On
+	// PostgreSQL that leaves 1.85x above and 2.0x below its threshold; sql_queries_per_request
+	// (55 vs 4 in all three) is the robust check there.
 	switch b.Dialect {
 	case sqlstore.MySQL:
 		return 12
@@ -149,66 +153,112 @@ func runSlowRequest(ctx context.Context, env *runner.Env, b Backend) error {
 	return nil
 }
 
-// runDBOverload sends the department report from 64 concurrent clients.
+// Offered load of the db-overload scenario, the same on both paths: 64 people refreshing the
+// department report (closed loop: each sends the next as soon as the last is answered) while
+// other users read their profiles at a steady 20 per second (open loop, so a slow answer does
+// not lower the offered rate). The harm is what the profile readers feel.
+const (
+	overloadReportClients = 64
+	overloadProfileRate   = 20
+)
+
+// runDBOverload runs the reports and the profile reads side by side and records what the users
+// and the database feel: profile latency and errors, report outcomes, and the database's own
+// count of sessions and running statements.
 func runDBOverload(ctx context.Context, env *runner.Env, b Backend) error {
-	const workers = 64
-	r, err := newRig(ctx, env, b, rigOptions{workers: workers, seed: overloadSeedUsers, faults: app.Faults{DBOverload: env.FaultOn},
+	r, err := newRig(ctx, env, b, rigOptions{workers: overloadReportClients + 32, seed: overloadSeedUsers, faults: app.Faults{DBOverload: env.FaultOn},
 		tune: func(c *app.Config) { c.ReportTimeout = time.Second }})
 	if err != nil {
 		return err
 	}
+	mon, err := r.app.Store.OpenMonitor(ctx)
+	if err != nil {
+		return err
+	}
+	env.Cleanup(func() { _ = mon.Close() })
 	db := r.app.Store.DB()
 	var mu sync.Mutex
+	var peak sqlstore.Activity
 	maxOpen := 0
-	env.Series("db_open_connections", func() float64 {
-		n := db.Stats().OpenConnections
+	var monErr error
+	sample := func() sqlstore.Activity {
+		a, err := mon.Activity(ctx)
 		mu.Lock()
-		maxOpen = max(maxOpen, n)
-		mu.Unlock()
-		return float64(n)
-	})
-	env.Series("db_wait_count", func() float64 { return float64(db.Stats().WaitCount) })
+		defer mu.Unlock()
+		if err != nil {
+			monErr = err
+			return a
+		}
+		peak.Connected, peak.Running = max(peak.Connected, a.Connected), max(peak.Running, a.Running)
+		peak.ServerConnected, peak.ServerRunning = max(peak.ServerConnected, a.ServerConnected), max(peak.ServerRunning, a.ServerRunning)
+		maxOpen = max(maxOpen, db.Stats().OpenConnections)
+		return a
+	}
+	env.Series("db_sessions", func() float64 { return float64(sample().Connected) })
+	env.Series("db_running_statements", func() float64 { return float64(sample().Running) })
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // sample faster than the series so the peak is not missed
 		defer wg.Done()
-		t := time.NewTicker(20 * time.Millisecond)
+		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
 			case <-stop:
 				return
 			case <-t.C:
-				n := db.Stats().OpenConnections
-				mu.Lock()
-				maxOpen = max(maxOpen, n)
-				mu.Unlock()
+				sample()
 			}
 		}
 	}()
 	snap := snapshotMidway(ctx, env, func() error { return env.Snapshot(evidence.Goroutine) })
-	res, err := loadgen.Run(ctx, loadgen.Config{Workers: workers, Duration: env.Duration},
+	var profile loadgen.Result
+	var profileErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		profile, profileErr = loadgen.Run(ctx, loadgen.Config{Rate: overloadProfileRate, Workers: 32, Duration: env.Duration},
+			r.get("/v1/me", r.user))
+	}()
+	reports, err := loadgen.Run(ctx, loadgen.Config{Workers: overloadReportClients, Duration: env.Duration},
 		r.get("/v1/admin/reports/departments", r.admin))
 	close(stop)
 	wg.Wait()
 	if err != nil {
 		return err
 	}
+	if profileErr != nil {
+		return profileErr
+	}
 	if err := <-snap; err != nil {
 		return err
 	}
-	env.Log.Info("db-overload load: " + summary(res))
-	st := db.Stats()
 	mu.Lock()
+	defer mu.Unlock()
+	if monErr != nil {
+		return monErr
+	}
+	env.Log.Info("db-overload reports: " + summary(reports))
+	env.Log.Info("db-overload profile reads: " + summary(profile))
+	if profile.Requests == 0 || reports.Requests == 0 {
+		return errNoRequests
+	}
+	env.Record("profile_p99_ms", ms(profile.Latency.P99))
+	env.Record("profile_p50_ms", ms(profile.Latency.P50))
+	env.Record("profile_errors", float64(profile.Errors))
+	env.Record("profile_missed", float64(profile.Missed))
+	env.Record("report_p50_ms", ms(reports.Latency.P50))
+	env.Record("report_p99_ms", ms(reports.Latency.P99))
+	env.Record("report_ok_rps", float64(reports.Requests-reports.Errors)/reports.Elapsed.Seconds())
+	env.Record("report_shed", float64(reports.Errors))
+	env.Record("db_sessions_max", float64(peak.Connected))
+	env.Record("db_running_statements_max", float64(peak.Running))
+	if b.Dialect == sqlstore.MySQL {
+		env.Record("mysql_threads_connected_max", float64(peak.ServerConnected))
+		env.Record("mysql_threads_running_max", float64(peak.ServerRunning))
+	}
 	env.Record("db_open_connections_max", float64(maxOpen))
-	mu.Unlock()
-	env.Record("db_wait_count", float64(st.WaitCount))
-	env.Record("db_wait_ms_per_request", ms(st.WaitDuration)/float64(max(1, res.Requests)))
-	env.Record("report_p99_ms", ms(res.Latency.P99))
-	env.Record("report_errors", float64(res.Errors))
-	env.Record("report_ok_rps", float64(res.Requests-res.Errors)/res.Elapsed.Seconds())
-	env.Record("report_rps", res.Throughput)
 	return nil
 }
 
@@ -272,3 +322,11 @@ func runThreadExhaustion(ctx context.Context, env *runner.Env, b Backend) error 
 	env.Record("profile_p99_ms", ms(res.Latency.P99))
 	return nil
 }
+
+// overloadP50Threshold separates the profile reads' median with the fault on and off. The median,
+// not the p99: a 3 s window at 20 reads a second gives 60 samples, so the p99 is the slowest one
+// or two and swings with the machine's other load. Runs of `make lab-3 fault=on seed=42` and
+// `make lab-3 seed=42` (LAB3_DB=sqlite, mysql, postgres) on 2026-12-01 gave medians of
+// 125.30 / 1.50 ms (SQLite), 199.36 / 3.04 ms (MariaDB) and 1691.35 / 1.99 ms (PostgreSQL), fault on /
+// off; the README lists the runs.
+const overloadP50Threshold = 20

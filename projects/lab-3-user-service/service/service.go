@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/auth"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/password"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/rbac"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/user"
 )
@@ -38,7 +39,7 @@ type Repository interface {
 type Authenticator interface {
 	HashPassword(ctx context.Context, pw string) (string, error)
 	CheckPassword(ctx context.Context, hash, pw string) error
-	Issue(ctx context.Context, id user.ID, role rbac.Role, family string) (auth.TokenPair, error)
+	Issue(ctx context.Context, id user.ID, role rbac.Role, version int64, family string) (auth.TokenPair, error)
 	Redeem(ctx context.Context, refresh string) (auth.Grant, error)
 	Verify(ctx context.Context, access string) (auth.Identity, error)
 	Revoke(ctx context.Context, access string) error
@@ -126,39 +127,64 @@ func NormalizeEmail(s string) (string, error) {
 // NormalizeDepartment lower-cases a department, so the listing filter can compare the bare column.
 func NormalizeDepartment(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// Register creates a user with the default role.
-func (s *Service) Register(ctx context.Context, in RegisterInput) (user.User, error) {
+// Register creates a user with the default role, under the same per-IP and per-email limits as
+// login: each call costs an argon2id hash. An email that already has an account is not an
+// error: the caller gets the same answer as for a new one, after the same hash, so registration
+// does not reveal which emails have accounts. The account's owner keeps their password.
+func (s *Service) Register(ctx context.Context, ip string, in RegisterInput) error {
+	if err := s.limit(ctx, s.cfg.IPLimiter, "register:ip:"+ip); err != nil {
+		return err
+	}
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
-		return user.User{}, err
+		return err
+	}
+	if err := s.limit(ctx, s.cfg.AccountLimit, "register:acct:"+email); err != nil {
+		return err
+	}
+	if err := password.CheckPolicy(in.Password, email, in.Name); err != nil {
+		return &user.FieldError{Field: "password", Reason: err.Error()}
 	}
 	hash, err := s.cfg.Auth.HashPassword(ctx, in.Password)
 	if err != nil {
-		return user.User{}, err
+		return err
 	}
-	return s.cfg.Repo.Create(ctx, user.User{
+	_, err = s.cfg.Repo.Create(ctx, user.User{
 		Email: email, PasswordHash: hash, Name: strings.TrimSpace(in.Name),
 		Department: NormalizeDepartment(in.Department), Role: rbac.RoleUser,
 	})
+	if errors.Is(err, user.ErrEmailTaken) {
+		// A real service would mail the owner ("someone tried to register with your address");
+		// this lab has no mailer, so it logs without the address.
+		s.cfg.Log.Info("registration for an existing account ignored")
+		return nil
+	}
+	return err
+}
+
+// limit counts one attempt against l under key.
+func (s *Service) limit(ctx context.Context, l Limiter, key string) error {
+	if l == nil {
+		return nil
+	}
+	ok, retry, err := l.Allow(ctx, key)
+	if err != nil {
+		return fmt.Errorf("%w: rate limiter: %w", user.ErrUnavailable, err)
+	}
+	if !ok {
+		return &RateLimitedError{RetryAfter: retry}
+	}
+	return nil
 }
 
 // Login checks credentials under the per-IP and per-account limits and starts a session.
 func (s *Service) Login(ctx context.Context, ip, email, pw string) (auth.TokenPair, user.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	for _, lim := range []struct {
-		l   Limiter
-		key string
-	}{{s.cfg.IPLimiter, "login:ip:" + ip}, {s.cfg.AccountLimit, "login:acct:" + email}} {
-		if lim.l == nil {
-			continue
-		}
-		ok, retry, err := lim.l.Allow(ctx, lim.key)
-		if err != nil {
-			return auth.TokenPair{}, user.User{}, fmt.Errorf("%w: rate limiter: %w", user.ErrUnavailable, err)
-		}
-		if !ok {
-			return auth.TokenPair{}, user.User{}, &RateLimitedError{RetryAfter: retry}
-		}
+	if err := s.limit(ctx, s.cfg.IPLimiter, "login:ip:"+ip); err != nil {
+		return auth.TokenPair{}, user.User{}, err
+	}
+	if err := s.limit(ctx, s.cfg.AccountLimit, "login:acct:"+email); err != nil {
+		return auth.TokenPair{}, user.User{}, err
 	}
 	u, err := user.User{}, user.ErrNotFound
 	if utf8.ValidString(email) && !strings.ContainsRune(email, 0) && len(email) <= 254 {
@@ -174,7 +200,7 @@ func (s *Service) Login(ctx context.Context, ip, email, pw string) (auth.TokenPa
 	if err := s.cfg.Auth.CheckPassword(ctx, u.PasswordHash, pw); err != nil {
 		return auth.TokenPair{}, user.User{}, err
 	}
-	pair, err := s.cfg.Auth.Issue(ctx, u.ID, u.Role, "")
+	pair, err := s.cfg.Auth.Issue(ctx, u.ID, u.Role, u.TokenVersion, "")
 	return pair, u, err
 }
 
@@ -182,7 +208,7 @@ func (s *Service) Login(ctx context.Context, ip, email, pw string) (auth.TokenPa
 type RateLimitedError struct{ RetryAfter time.Duration }
 
 func (e *RateLimitedError) Error() string {
-	return fmt.Sprintf("too many login attempts; retry in %s", e.RetryAfter.Round(time.Second))
+	return fmt.Sprintf("too many attempts; retry in %s", e.RetryAfter.Round(time.Second))
 }
 
 // Unwrap makes errors.Is(err, user.ErrRateLimited) true.
@@ -202,7 +228,10 @@ func (s *Service) Refresh(ctx context.Context, refresh string) (auth.TokenPair, 
 	if err != nil {
 		return auth.TokenPair{}, err
 	}
-	return s.cfg.Auth.Issue(ctx, u.ID, u.Role, g.Family)
+	if g.Version != u.TokenVersion {
+		return auth.TokenPair{}, fmt.Errorf("%w: refresh token predates a role change", user.ErrUnauthenticated)
+	}
+	return s.cfg.Auth.Issue(ctx, u.ID, u.Role, u.TokenVersion, g.Family)
 }
 
 // Logout revokes the session of an access token.
@@ -210,9 +239,28 @@ func (s *Service) Logout(ctx context.Context, access string) error {
 	return s.cfg.Auth.Revoke(ctx, access)
 }
 
-// Authenticate verifies an access token.
+// Authenticate verifies an access token and returns the caller as the store knows them now: a
+// token issued before the account's last role change is refused, and the role that the policy
+// checks is the stored one, not the one written in the token. That costs one primary-key read
+// per request; the alternative, trusting the token's role for its 15 minutes, let a demoted
+// admin undo their demotion.
 func (s *Service) Authenticate(ctx context.Context, access string) (auth.Identity, error) {
-	return s.cfg.Auth.Verify(ctx, access)
+	id, err := s.cfg.Auth.Verify(ctx, access)
+	if err != nil {
+		return auth.Identity{}, err
+	}
+	u, err := s.cfg.Repo.ByID(ctx, id.UserID)
+	if errors.Is(err, user.ErrNotFound) {
+		return auth.Identity{}, fmt.Errorf("%w: account no longer exists", user.ErrUnauthenticated)
+	}
+	if err != nil {
+		return auth.Identity{}, err
+	}
+	if id.Version != u.TokenVersion {
+		return auth.Identity{}, fmt.Errorf("%w: token predates a role change", user.ErrUnauthenticated)
+	}
+	id.Role = u.Role
+	return id, nil
 }
 
 // Profile loads a user.

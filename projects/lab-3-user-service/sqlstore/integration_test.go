@@ -13,6 +13,7 @@ func TestIntegrationRepository(t *testing.T) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Run("repository", func(t *testing.T) { testRepository(t, d) })
 			t.Run("explain", func(t *testing.T) { testExplain(t, d) })
+			t.Run("revocations", func(t *testing.T) { testRevocations(t, d) })
 		})
 	}
 }

@@ -63,6 +63,10 @@ type Store struct {
 	pool    Pool
 	tracer  trace.Tracer
 	queries atomic.Int64
+	// revWrites counts revocation writes, to sweep expired rows every sweepEvery of them.
+	revWrites atomic.Int64
+	// driver and dsn open the monitor connection (OpenMonitor) on the same database.
+	driver, dsn string
 }
 
 // Open connects, pings, and applies the pool limits. It does not migrate.
@@ -88,7 +92,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
-	return &Store{db: db, dialect: cfg.Dialect, pool: cfg.Pool, tracer: tp.Tracer("lab-3/sqlstore")}, nil
+	return &Store{db: db, dialect: cfg.Dialect, pool: cfg.Pool, tracer: tp.Tracer("lab-3/sqlstore"), driver: driver, dsn: dsn}, nil
 }
 
 func driverDSN(d Dialect, dsn string) (driver, out string, err error) {

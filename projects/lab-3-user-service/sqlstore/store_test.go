@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -107,4 +108,55 @@ func TestListSQLInjectionIsData(t *testing.T) {
 	}
 	_, err = s.ByEmail(ctx, "x@example.com")
 	require.NoError(t, err, "the table survived")
+}
+
+func TestRevocations(t *testing.T) { testRevocations(t, SQLite) }
+
+// testRevocations is the revocation.Store contract on SQL, plus what only SQL has to get right:
+// expiry by comparison, no shortening, and the state outliving the connection pool.
+func testRevocations(t *testing.T, d Dialect) {
+	ctx := context.Background()
+	s := scratch(t, d)
+	first, err := s.Claim(ctx, "jti:a", time.Minute)
+	require.NoError(t, err)
+	require.True(t, first)
+	first, err = s.Claim(ctx, "jti:a", time.Minute)
+	require.NoError(t, err)
+	require.False(t, first, "a second claim is a reuse")
+	revoked, err := s.Revoked(ctx, "jti:a")
+	require.NoError(t, err)
+	require.True(t, revoked, "a claimed token counts as used")
+
+	revoked, err = s.Revoked(ctx, "fam:x")
+	require.NoError(t, err)
+	require.False(t, revoked)
+	require.NoError(t, s.Revoke(ctx, "fam:x", time.Minute))
+	require.NoError(t, s.Revoke(ctx, "fam:x", -time.Minute), "revoking again, shorter, does not shorten")
+	revoked, err = s.Revoked(ctx, "fam:x")
+	require.NoError(t, err)
+	require.True(t, revoked)
+
+	require.NoError(t, s.Revoke(ctx, "jti:old", -time.Second))
+	revoked, err = s.Revoked(ctx, "jti:old")
+	require.NoError(t, err)
+	require.False(t, revoked, "an expired entry means nothing")
+	first, err = s.Claim(ctx, "jti:old", time.Minute)
+	require.NoError(t, err)
+	require.True(t, first, "an expired entry can be claimed again")
+}
+
+func TestRoleChangeBumpsTokenVersion(t *testing.T) {
+	ctx := context.Background()
+	s := scratch(t, SQLite)
+	u, err := s.Create(ctx, user.User{Email: "v@example.com", PasswordHash: "h", Name: "V", Role: rbac.RoleAdmin})
+	require.NoError(t, err)
+	got, err := s.SetRole(ctx, u.ID, rbac.RoleAdmin)
+	require.NoError(t, err)
+	require.Equal(t, u.TokenVersion, got.TokenVersion, "setting the same role changes nothing")
+	got, err = s.SetRole(ctx, u.ID, rbac.RoleUser)
+	require.NoError(t, err)
+	require.Equal(t, u.TokenVersion+1, got.TokenVersion)
+	require.Equal(t, rbac.RoleUser, got.Role)
+	_, err = s.SetRole(ctx, 999999, rbac.RoleUser)
+	require.ErrorIs(t, err, user.ErrNotFound)
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/user"
 )
 
-const userColumns = `id, email, password_hash, name, department, role, created_at, updated_at`
+const userColumns = `id, email, password_hash, name, department, role, created_at, updated_at, token_version`
 
 // span starts a client span for one statement and counts it.
 func (s *Store) span(ctx context.Context, name, q string) (context.Context, trace.Span) {
@@ -48,7 +48,7 @@ func end(span trace.Span, err error) {
 func scanUser(sc interface{ Scan(...any) error }) (user.User, error) {
 	var u user.User
 	var role string
-	err := sc.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Name, &u.Department, &role, &u.CreatedAt, &u.UpdatedAt)
+	err := sc.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Name, &u.Department, &role, &u.CreatedAt, &u.UpdatedAt, &u.TokenVersion)
 	u.Role = rbac.Role(role)
 	return u, err
 }
@@ -141,10 +141,17 @@ func (s *Store) UpdateProfile(ctx context.Context, id user.ID, upd user.ProfileU
 	return s.ByID(ctx, id)
 }
 
-// SetRole changes a user's role.
+// SetRole changes a user's role. A change bumps the token version, which revokes every token
+// issued before it; setting the role a user already has changes nothing.
 func (s *Store) SetRole(ctx context.Context, id user.ID, role rbac.Role) (user.User, error) {
-	if err := s.exec(ctx, "users.set_role", `UPDATE users SET role = ?, updated_at = ? WHERE id = ?`, string(role), time.Now().UTC().Truncate(time.Microsecond), id); err != nil {
-		return user.User{}, err
+	q := `UPDATE users SET token_version = token_version + 1, role = ?, updated_at = ? WHERE id = ? AND role <> ?`
+	ctx2, cancel := s.timeout(ctx)
+	defer cancel()
+	ctx2, span := s.span(ctx2, "users.set_role", q)
+	_, err := s.db.ExecContext(ctx2, s.rebind(q), string(role), time.Now().UTC().Truncate(time.Microsecond), id, string(role))
+	end(span, err)
+	if err != nil {
+		return user.User{}, fmt.Errorf("users.set_role: %w", err)
 	}
 	return s.ByID(ctx, id)
 }

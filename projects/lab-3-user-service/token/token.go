@@ -26,6 +26,9 @@ type Claims struct {
 	Role   string `json:"role"`
 	Kind   Kind   `json:"typ"`
 	Family string `json:"fam,omitempty"` // refresh tokens: the rotation family, revoked as a whole on reuse
+	// Version is the account's token version when the token was issued. A role change bumps
+	// the stored version, which revokes every token issued before it.
+	Version int64 `json:"ver"`
 }
 
 // Config fixes what every token must carry.
@@ -74,8 +77,9 @@ func (i *Issuer) Keys() *KeySet { return i.keys }
 // Config returns the issuer's configuration.
 func (i *Issuer) Config() Config { return i.cfg }
 
-// Issue signs a token of kind for subject. family is required for refresh tokens.
-func (i *Issuer) Issue(kind Kind, subject, role, family string) (string, Claims, error) {
+// Issue signs a token of kind for subject at the account's token version. family is required
+// for refresh tokens.
+func (i *Issuer) Issue(kind Kind, subject, role, family string, version int64) (string, Claims, error) {
 	ttl := i.cfg.AccessTTL
 	if kind == Refresh {
 		ttl = i.cfg.RefreshTTL
@@ -94,9 +98,10 @@ func (i *Issuer) Issue(kind Kind, subject, role, family string) (string, Claims,
 			IssuedAt:  jwt.NewNumericDate(now),
 			ID:        randomID(),
 		},
-		Role:   role,
-		Kind:   kind,
-		Family: family,
+		Role:    role,
+		Kind:    kind,
+		Family:  family,
+		Version: version,
 	}
 	kid, key := i.keys.signing()
 	t := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)

@@ -22,7 +22,7 @@ func newIssuer(t *testing.T, now func() time.Time) *Issuer {
 
 func TestIssueParse(t *testing.T) {
 	iss := newIssuer(t, nil)
-	raw, c, err := iss.Issue(Access, "42", "user", "")
+	raw, c, err := iss.Issue(Access, "42", "user", "", 0)
 	require.NoError(t, err)
 	got, err := iss.Parse(raw, Access)
 	require.NoError(t, err)
@@ -35,12 +35,12 @@ func TestIssueParse(t *testing.T) {
 
 func TestRotation(t *testing.T) {
 	iss := newIssuer(t, nil)
-	old, _, err := iss.Issue(Access, "1", "user", "")
+	old, _, err := iss.Issue(Access, "1", "user", "", 0)
 	require.NoError(t, err)
 	k2, _ := GenerateKeySet("k2")
 	_, priv := k2.signing()
 	require.NoError(t, iss.Keys().Rotate("k2", priv))
-	fresh, _, err := iss.Issue(Access, "1", "user", "")
+	fresh, _, err := iss.Issue(Access, "1", "user", "", 0)
 	require.NoError(t, err)
 	hdr, _, _ := strings.Cut(fresh, ".")
 	b, _ := base64.RawURLEncoding.DecodeString(hdr)
@@ -58,7 +58,7 @@ func TestRotation(t *testing.T) {
 func TestParseRejects(t *testing.T) {
 	now := time.Now()
 	iss := newIssuer(t, func() time.Time { return now })
-	good, claims, err := iss.Issue(Access, "7", "user", "")
+	good, claims, err := iss.Issue(Access, "7", "user", "", 0)
 	require.NoError(t, err)
 	_, priv := iss.Keys().signing()
 	pub := priv.Public().(ed25519.PublicKey)
@@ -129,7 +129,7 @@ func TestParseKeys(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	ks, _ := GenerateKeySet("k1")
 	iss := NewIssuer(ks, DefaultConfig())
-	good, _, _ := iss.Issue(Access, "1", "user", "")
+	good, _, _ := iss.Issue(Access, "1", "user", "", 0)
 	for _, s := range []string{good, "", "a.b.c", "eyJhbGciOiJub25lIn0.e30."} {
 		f.Add(s)
 	}

@@ -22,6 +22,8 @@ type User struct {
 	PasswordHash string
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	// TokenVersion is bumped by every role change; tokens issued at an older version are void.
+	TokenVersion int64
 }
 
 // Domain errors. The transport layer maps them to status codes; repositories wrap driver errors
@@ -36,6 +38,17 @@ var (
 	ErrUnavailable        = errors.New("dependency unavailable")
 	ErrInvalidInput       = errors.New("invalid input")
 )
+
+// FieldError is invalid input in one named field; it is an ErrInvalidInput, and the transport
+// layer names the field in its answer.
+type FieldError struct {
+	Field, Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrInvalidInput) true.
+func (e *FieldError) Unwrap() error { return ErrInvalidInput }
 
 // ListQuery selects a page of users. Department is optional; After is the keyset cursor (the last
 // ID of the previous page), which keeps deep pages as cheap as the first one.

@@ -209,10 +209,12 @@ func (x *CheckPasswordResponse) GetMatch() bool {
 }
 
 type IssueRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	Role          string                 `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
-	Family        string                 `protobuf:"bytes,3,opt,name=family,proto3" json:"family,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	UserId int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Role   string                 `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	Family string                 `protobuf:"bytes,3,opt,name=family,proto3" json:"family,omitempty"`
+	// The account's token version: a role change bumps it and so revokes older tokens.
+	TokenVersion  int64 `protobuf:"varint,4,opt,name=token_version,json=tokenVersion,proto3" json:"token_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -266,6 +268,13 @@ func (x *IssueRequest) GetFamily() string {
 		return x.Family
 	}
 	return ""
+}
+
+func (x *IssueRequest) GetTokenVersion() int64 {
+	if x != nil {
+		return x.TokenVersion
+	}
+	return 0
 }
 
 type TokenPair struct {
@@ -376,6 +385,7 @@ type Grant struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	Family        string                 `protobuf:"bytes,2,opt,name=family,proto3" json:"family,omitempty"`
+	TokenVersion  int64                  `protobuf:"varint,3,opt,name=token_version,json=tokenVersion,proto3" json:"token_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -422,6 +432,13 @@ func (x *Grant) GetFamily() string {
 		return x.Family
 	}
 	return ""
+}
+
+func (x *Grant) GetTokenVersion() int64 {
+	if x != nil {
+		return x.TokenVersion
+	}
+	return 0
 }
 
 type VerifyRequest struct {
@@ -475,6 +492,7 @@ type Identity struct {
 	TokenId       string                 `protobuf:"bytes,3,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
 	Family        string                 `protobuf:"bytes,4,opt,name=family,proto3" json:"family,omitempty"`
 	ExpiresUnix   int64                  `protobuf:"varint,5,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"`
+	TokenVersion  int64                  `protobuf:"varint,6,opt,name=token_version,json=tokenVersion,proto3" json:"token_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -540,6 +558,13 @@ func (x *Identity) GetFamily() string {
 func (x *Identity) GetExpiresUnix() int64 {
 	if x != nil {
 		return x.ExpiresUnix
+	}
+	return 0
+}
+
+func (x *Identity) GetTokenVersion() int64 {
+	if x != nil {
+		return x.TokenVersion
 	}
 	return 0
 }
@@ -638,28 +663,31 @@ const file_auth_proto_rawDesc = "" +
 	"\x04hash\x18\x01 \x01(\tR\x04hash\x12\x1a\n" +
 	"\bpassword\x18\x02 \x01(\tR\bpassword\"-\n" +
 	"\x15CheckPasswordResponse\x12\x14\n" +
-	"\x05match\x18\x01 \x01(\bR\x05match\"S\n" +
+	"\x05match\x18\x01 \x01(\bR\x05match\"x\n" +
 	"\fIssueRequest\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12\x16\n" +
-	"\x06family\x18\x03 \x01(\tR\x06family\"m\n" +
+	"\x06family\x18\x03 \x01(\tR\x06family\x12#\n" +
+	"\rtoken_version\x18\x04 \x01(\x03R\ftokenVersion\"m\n" +
 	"\tTokenPair\x12\x16\n" +
 	"\x06access\x18\x01 \x01(\tR\x06access\x12\x18\n" +
 	"\arefresh\x18\x02 \x01(\tR\arefresh\x12.\n" +
 	"\x13access_expires_unix\x18\x03 \x01(\x03R\x11accessExpiresUnix\")\n" +
 	"\rRedeemRequest\x12\x18\n" +
-	"\arefresh\x18\x01 \x01(\tR\arefresh\"8\n" +
+	"\arefresh\x18\x01 \x01(\tR\arefresh\"]\n" +
 	"\x05Grant\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x16\n" +
-	"\x06family\x18\x02 \x01(\tR\x06family\"'\n" +
+	"\x06family\x18\x02 \x01(\tR\x06family\x12#\n" +
+	"\rtoken_version\x18\x03 \x01(\x03R\ftokenVersion\"'\n" +
 	"\rVerifyRequest\x12\x16\n" +
-	"\x06access\x18\x01 \x01(\tR\x06access\"\x8d\x01\n" +
+	"\x06access\x18\x01 \x01(\tR\x06access\"\xb2\x01\n" +
 	"\bIdentity\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12\x19\n" +
 	"\btoken_id\x18\x03 \x01(\tR\atokenId\x12\x16\n" +
 	"\x06family\x18\x04 \x01(\tR\x06family\x12!\n" +
-	"\fexpires_unix\x18\x05 \x01(\x03R\vexpiresUnix\"'\n" +
+	"\fexpires_unix\x18\x05 \x01(\x03R\vexpiresUnix\x12#\n" +
+	"\rtoken_version\x18\x06 \x01(\x03R\ftokenVersion\"'\n" +
 	"\rRevokeRequest\x12\x16\n" +
 	"\x06access\x18\x01 \x01(\tR\x06access\"\x10\n" +
 	"\x0eRevokeResponse2\xb5\x03\n" +

@@ -5,7 +5,8 @@
 //
 // Keys: JWT_KEYS ("kid:base64-seed,..."; the first signs) or JWT_KEYS_FILE; without either a
 // development key is generated. `authd -genkey KID` prints a fresh JWT_KEYS entry.
-// State: REDIS_ADDR for revocation (shared by replicas), else in-process.
+// State: REDIS_ADDR for revocation (shared by replicas), else an embedded SQLite file at
+// REVOCATION_DB (default in the temp dir), so revocations survive a restart.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -35,6 +37,7 @@ import (
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/authrpc"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/password"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/revocation"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/sqlstore"
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/token"
 )
 
@@ -55,7 +58,8 @@ func main() {
 func run() error {
 	addr := flag.String("addr", env("ADDR", "127.0.0.1:8310"), "gRPC address (env ADDR)")
 	debugAddr := flag.String("debug-addr", env("DEBUG_ADDR", "127.0.0.1:8311"), "pprof and /metrics address (env DEBUG_ADDR)")
-	redisAddr := flag.String("redis-addr", env("REDIS_ADDR", ""), "Redis for revocation state; empty: in-process (env REDIS_ADDR)")
+	redisAddr := flag.String("redis-addr", env("REDIS_ADDR", ""), "Redis for revocation state; empty: the SQLite file -revocation-db (env REDIS_ADDR)")
+	revDB := flag.String("revocation-db", env("REVOCATION_DB", filepath.Join(os.TempDir(), "lab-3-authd-revocations.db")), "SQLite file for revocation state without Redis (env REVOCATION_DB)")
 	genkey := flag.String("genkey", "", "print a new JWT_KEYS entry with this kid and exit")
 	flag.Parse()
 	if *genkey != "" {
@@ -79,8 +83,19 @@ func run() error {
 	if generated {
 		log.Warn("no JWT_KEYS or JWT_KEYS_FILE: generated a development signing key; tokens die with this process")
 	}
-	var store revocation.Store = revocation.NewMemory()
-	if *redisAddr != "" {
+	var store revocation.Store
+	if *redisAddr == "" {
+		st, err := sqlstore.Open(ctx, sqlstore.Config{Dialect: sqlstore.SQLite, DSN: *revDB, Pool: sqlstore.DefaultPool()})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if err := st.Migrate(ctx); err != nil {
+			return err
+		}
+		store = st
+		log.Info("revocations in SQLite (set REDIS_ADDR to share them between replicas)", zap.String("path", *revDB))
+	} else {
 		rc := redis.NewClient(&redis.Options{Addr: *redisAddr, DialTimeout: time.Second, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond})
 		defer rc.Close()
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)

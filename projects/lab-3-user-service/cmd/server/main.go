@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, ready chan<- [2]string) error {
 	defer func() { _ = tracing.Shutdown(context.Background()) }()
 
 	cfg := app.Config{Dialect: sqlstore.SQLite, DSN: *sqlitePath, RedisAddr: *redisAddr, Faults: f, Log: log, Metrics: reg, Tracer: tracing.Provider}
-	// MYSQL_DSN wins when both are set (the root Makefile exports both for the integration tests).
+	// MYSQL_DSN wins when both are set (make test-integration sets both for the integration tests).
 	switch {
 	case *mysqlDSN != "":
 		cfg.Dialect, cfg.DSN = sqlstore.MySQL, *mysqlDSN

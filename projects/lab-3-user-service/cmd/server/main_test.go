@@ -47,7 +47,7 @@ func TestServeAndShutDown(t *testing.T) {
 		return r
 	}
 	r := post("/v1/auth/register", `{"email":"s@example.com","password":"correct-horse-battery","name":"S"}`)
-	require.Equal(t, http.StatusCreated, r.StatusCode)
+	require.Equal(t, http.StatusAccepted, r.StatusCode)
 	r.Body.Close()
 
 	// Four logins whose bodies are still being sent: their handlers are running (blocked reading

@@ -63,6 +63,9 @@ type Scenario struct {
 	Metrics map[string]float64 `json:"metrics"`
 	Checks  []Check            `json:"checks"`
 	Culprit Culprit            `json:"culprit"`
+	// Signals are the lab's common signals beside their fault-free
+	// baseline: all a fault=mystery run shows in place of Metrics and Checks.
+	Signals []Signal `json:"signals,omitempty"`
 
 	Dir            string   `json:"dir"`      // evidence folder, relative to the working directory
 	Evidence       []string `json:"evidence"` // files in Dir
@@ -81,6 +84,14 @@ type Check struct {
 	Missing   bool    `json:"missing,omitempty"`
 }
 
+// Signal is one common signal of a run beside its value with the fault off.
+type Signal struct {
+	Name     string  `json:"name"`
+	Stat     string  `json:"stat,omitempty"` // how a time series was summed up: "max", "mean"; empty for env.Record
+	Baseline float64 `json:"baseline"`
+	Value    float64 `json:"value"`
+}
+
 // Culprit is where the defect lives and what the evidence says about it.
 type Culprit struct {
 	Func     string          `json:"func,omitempty"` // omitted in a mystery run
@@ -88,6 +99,10 @@ type Culprit struct {
 	Frame    string          `json:"frame,omitempty"`
 	Found    bool            `json:"found"`
 	Share    float64         `json:"share"` // cumulative share of the profile carried by the frame
+	// OffShare is the frame's share of the same profile with the fault off,
+	// when that run was made (fault=compare, fault=mystery, labtest): a
+	// culprit is found only if it carries at most half of Share there.
+	OffShare *float64 `json:"off_share,omitempty"`
 	Matched  string          `json:"matched,omitempty"`
 	Hint     []culprit.Entry `json:"hint"` // the lab's own functions nearest the cost, largest first
 	Error    string          `json:"error,omitempty"`

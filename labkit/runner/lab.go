@@ -27,8 +27,18 @@ type Lab struct {
 	Title  string
 	// Window is each scenario's load window (DefaultWindow when zero);
 	// duration= on the command line overrides it.
-	Window    time.Duration
+	Window time.Duration
+	// NoTrace turns runtime/trace off for every scenario of the lab (a trace
+	// of a minutes-long soak is hundreds of megabytes).
+	NoTrace   bool
 	Scenarios []Scenario
+	// Signals are the lab's common signals: what an on-call engineer's
+	// dashboard shows first, the same set whatever the fault (p99 latency,
+	// error rate, throughput, the backing store's QPS). Each is a name the
+	// scenarios pass to env.Record. A fault=mystery run shows these beside
+	// their fault-free baseline, with the runtime's own (goroutines, heap,
+	// GC pauses, scheduler latency, CPU), and nothing scenario-specific.
+	Signals []string
 	// Preflight, when set, runs once before any scenario: it connects to
 	// the services the lab will use and says which ones (for example
 	// "store: PostgreSQL at 127.0.0.1:5432 (POSTGRES_DSN)" or "store:
@@ -45,7 +55,12 @@ type Scenario struct {
 	// Tool is the command that reveals the fault. "{dir}" is replaced by the
 	// scenario's evidence folder. When empty the runner suggests
 	// `go tool pprof -top {dir}/<culprit evidence>.pprof`.
-	Tool    string
+	Tool string
+	// Window is this scenario's load window: minutes for a soak, a second
+	// for a unit. It overrides the lab's Window; duration= overrides both.
+	Window time.Duration
+	// NoTrace turns runtime/trace off for this scenario.
+	NoTrace bool
 	Culprit Culprit
 	Checks  []Check
 	// Run drives the scenario for env.Duration with the fault on or off
@@ -132,6 +147,13 @@ func (l Lab) Validate() error {
 	if _, err := l.Registry(); err != nil {
 		return err
 	}
+	seen := map[string]bool{}
+	for _, name := range l.Signals {
+		if name == "" || seen[name] {
+			return fmt.Errorf("runner: lab signal %q is empty or listed twice", name)
+		}
+		seen[name] = true
+	}
 	for _, s := range l.Scenarios {
 		switch {
 		case s.Run == nil:
@@ -151,8 +173,12 @@ func (l Lab) Validate() error {
 	return nil
 }
 
-func (l Lab) window() time.Duration {
-	if l.Window > 0 {
+// window is a scenario's load window: its own, else the lab's, else the default.
+func (l Lab) window(sc Scenario) time.Duration {
+	switch {
+	case sc.Window > 0:
+		return sc.Window
+	case l.Window > 0:
 		return l.Window
 	}
 	return DefaultWindow

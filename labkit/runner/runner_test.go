@@ -128,7 +128,7 @@ func TestExecBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown fault", []string{"-fault=bogus"}, `unknown fault "bogus"; valid: off, on, list, mystery, toy-leak`},
+		{"unknown fault", []string{"-fault=bogus"}, `unknown fault "bogus"; valid: off, on, list, mystery, toy-leak, or compare`},
 		{"bad duration", []string{"-duration=abc"}, "expected a positive Go duration such as 3s"},
 		{"negative duration", []string{"-duration=-1s"}, "expected a positive Go duration"},
 		{"unknown flag", []string{"-nope"}, "valid flags: -fault, -duration, -out, -seed, -answer"},

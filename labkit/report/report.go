@@ -99,13 +99,14 @@ type Culprit struct {
 	Frame    string          `json:"frame,omitempty"`
 	Found    bool            `json:"found"`
 	Share    float64         `json:"share"` // cumulative share of the profile carried by the frame
+	Matched  string          `json:"matched,omitempty"`
+	Hint     []culprit.Entry `json:"hint"` // the lab's own functions nearest the cost, largest first
+	Error    string          `json:"error,omitempty"`
+
 	// OffShare is the frame's share of the same profile with the fault off,
 	// when that run was made (fault=compare, fault=mystery, labtest): a
 	// culprit is found only if it carries at most half of Share there.
 	OffShare *float64 `json:"off_share,omitempty"`
-	Matched  string          `json:"matched,omitempty"`
-	Hint     []culprit.Entry `json:"hint"` // the lab's own functions nearest the cost, largest first
-	Error    string          `json:"error,omitempty"`
 }
 
 // WriteJSON writes report.json in dir.

@@ -75,7 +75,7 @@ func TestKVChecksEachKeyApart(t *testing.T) {
 func TestLinearizableWritesTheVisualizationWithTheEvents(t *testing.T) {
 	dir := t.TempDir()
 	h := History{Dir: dir,
-		Ops: []Op{op(0, "write", "1", "", OK, 0, 10), op(1, "read", "", "", OK, 20, 30)},
+		Ops:    []Op{op(0, "write", "1", "", OK, 0, 10), op(1, "read", "", "", OK, 20, 30)},
 		Events: []Event{{Time: t0.Add(5 * time.Millisecond), Kind: "partition", Detail: "n2 | n0 n1"}}}
 	v, err := Linearizable(Register(""), time.Second)(context.Background(), h)
 	require.NoError(t, err)

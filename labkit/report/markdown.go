@@ -55,6 +55,16 @@ func (r *Report) Markdown() string {
 		for _, k := range sortedKeys(s.Metrics) {
 			fmt.Fprintf(&b, "- `%s` = %s\n", k, FormatValue(s.Metrics[k], ""))
 		}
+		if len(s.Signals) > 0 {
+			b.WriteString("\nCommon signals, beside the fault-free baseline:\n\n| signal | baseline | now |\n| --- | --- | --- |\n")
+			for _, sg := range s.Signals {
+				name := sg.Name
+				if sg.Stat != "" {
+					name += " (" + sg.Stat + ")"
+				}
+				fmt.Fprintf(&b, "| `%s` | %s | %s |\n", name, FormatValue(sg.Baseline, ""), FormatValue(sg.Value, ""))
+			}
+		}
 		fmt.Fprintf(&b, "\nCulprit evidence (%s):", s.Culprit.Evidence)
 		if s.Culprit.Func != "" {
 			found := "not found"
@@ -63,12 +73,18 @@ func (r *Report) Markdown() string {
 			}
 			fmt.Fprintf(&b, " the defect lives in `%s`; %s in the %s profile (%.0f%% of it).",
 				culprit.ShortName(s.Culprit.Func), found, s.Culprit.Evidence, 100*s.Culprit.Share)
+			if s.Culprit.OffShare != nil {
+				fmt.Fprintf(&b, " With the fault off it carries %.0f%%.", 100**s.Culprit.OffShare)
+			}
 		}
 		b.WriteString("\n\nThe lab's own functions nearest the cost:\n\n")
 		for _, e := range s.Culprit.Hint {
 			fmt.Fprintf(&b, "- %5.1f%% `%s`\n", 100*e.Share, culprit.ShortName(e.Func))
 		}
 		fmt.Fprintf(&b, "\nNext: `%s`\n\nEvidence files: %s\n", s.Next, strings.Join(s.Evidence, ", "))
+		if len(s.Charts) > 0 {
+			fmt.Fprintf(&b, "\nFault off and on in one picture: %s\n", strings.Join(s.Charts, ", "))
+		}
 	}
 	return b.String()
 }

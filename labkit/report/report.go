@@ -66,6 +66,9 @@ type Scenario struct {
 	// Signals are the lab's common signals beside their fault-free
 	// baseline: all a fault=mystery run shows in place of Metrics and Checks.
 	Signals []Signal `json:"signals,omitempty"`
+	// Charts are fault=compare's pictures of this scenario: one SVG per key
+	// series with the fault-off and fault-on curves, relative to the run.
+	Charts []string `json:"charts,omitempty"`
 
 	Dir            string   `json:"dir"`      // evidence folder, relative to the working directory
 	Evidence       []string `json:"evidence"` // files in Dir

@@ -194,7 +194,7 @@ func TestExecListRunAndMystery(t *testing.T) {
 	assert.Equal(t, runner.ExitOK, code)
 	assert.NotContains(t, out, "toy-leak", "a mystery run must not name its fault")
 	dir := strings.TrimSpace(strings.SplitN(strings.SplitN(out, "evidence: ", 2)[1], "\n", 2)[0])
-	for _, f := range []string{"report.json", "report.md", "postmortem-draft.md", "mystery/lab.log"} {
+	for _, f := range []string{"report.json", "report.md", "postmortem-draft.md", "incident/lab.log", "baseline/lab.log"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		require.NoError(t, err)
 		assert.NotContains(t, string(b), "toy-leak", "%s must not name the mystery fault", f)

@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 // echo is the node program of these tests: it answers each line with
 // "<node name> <line>", and "peers" with its peer list.
 func echo(ctx context.Context, self *node.Self) error {
+	if os.Getenv(hotNodeEnv) == self.Name {
+		go burnCPU(ctx)
+	}
 	go func() {
 		<-ctx.Done()
 		_ = self.Listener.Close()

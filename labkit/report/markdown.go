@@ -51,6 +51,7 @@ func (r *Report) Markdown() string {
 		if s.Error != "" {
 			fmt.Fprintf(&b, "**Error:** %s\n\n", s.Error)
 		}
+		writeEvents(&b, s.Events)
 		b.WriteString("Metrics:\n\n")
 		for _, k := range sortedKeys(s.Metrics) {
 			fmt.Fprintf(&b, "- `%s` = %s\n", k, FormatValue(s.Metrics[k], ""))
@@ -109,8 +110,7 @@ func (r *Report) PostmortemDraft() string {
 	fmt.Fprintf(&b, "- %s run started (seed %d)\n", r.Started.Format("15:04:05Z"), r.Seed)
 	at := r.Started
 	for _, s := range r.Scenarios {
-		at = at.Add(secs(s.ElapsedSeconds))
-		fmt.Fprintf(&b, "- %s scenario %s ended: %s\n", at.Format("15:04:05Z"), s.Fault, s.Verdict)
+		at = timelineOf(&b, s, at)
 	}
 	b.WriteString("\n## Root cause\n\nTODO: the defect, the function it lives in, and why the code allowed it.\n\n")
 	b.WriteString("## Trigger\n\nTODO: the load or event that turned the latent defect into an incident.\n\n")

@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/culprit"
+	"github.com/architect-roadmap/architect-roadmap/labkit/timeline"
 )
 
 // SchemaVersion identifies the report.json layout. Change it whenever a
 // field changes meaning, so a CI comparing runs across commits can tell.
-const SchemaVersion = "architect-roadmap/report/v1"
+const SchemaVersion = "architect-roadmap/report/v2" // v2: scenarios carry events
 
 // File names a run writes in its folder.
 const (
@@ -74,6 +75,10 @@ type Scenario struct {
 	Evidence       []string `json:"evidence"` // files in Dir
 	Next           string   `json:"next"`     // the one command to open next
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
+
+	// Events are what happened during the scenario (kill, partition,
+	// restart ...), at their offsets from the window's start.
+	Events []timeline.Event `json:"events,omitempty"`
 }
 
 // Check is one symptom threshold and what the run measured.
@@ -110,6 +115,10 @@ type Culprit struct {
 	// when that run was made (fault=compare, fault=mystery, labtest): a
 	// culprit is found only if it carries at most half of Share there.
 	OffShare *float64 `json:"off_share,omitempty"`
+
+	// Node is the node whose profile was read (runner.Culprit.Node); empty
+	// for the runner's own process.
+	Node string `json:"node,omitempty"`
 }
 
 // WriteJSON writes report.json in dir.

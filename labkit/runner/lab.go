@@ -85,7 +85,15 @@ type Culprit struct {
 	// MinShare is the cumulative share of the profile the frame must carry
 	// to count as found (DefaultMinShare when zero).
 	MinShare float64
+	// Node names the node whose profile must show the frame: "" is the
+	// runner's own process, "node2" that node's (its evidence folder, or,
+	// when the nodes share the runner's process, the samples node.Label
+	// tagged node2), and AnyNode whichever node shows it most.
+	Node string
 }
+
+// AnyNode as Culprit.Node: the frame may show in any node's profile.
+const AnyNode = "*"
 
 // DefaultMinShare: the culprit carries at least a fifth of its profile.
 const DefaultMinShare = 0.2

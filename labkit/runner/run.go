@@ -106,6 +106,7 @@ func RunScenario(ctx context.Context, lab Lab, sc Scenario, cfg ScenarioConfig) 
 
 	res.Metrics = env.metrics()
 	res.Evidence = append(capture.Files(), evidence.LogFile)
+	res.Events = capture.Events()
 	res.Culprit = judgeCulprit(sc.Culprit, cfg.Dir)
 	res.Next = next(sc, cfg.Dir)
 	res.Checks, res.Verdict = judgeChecks(sc.Checks, res.Metrics)
@@ -150,11 +151,8 @@ func judgeChecks(checks []Check, metrics map[string]float64) ([]report.Check, st
 
 func judgeCulprit(c Culprit, dir string) report.Culprit {
 	out := report.Culprit{Func: c.Func, Evidence: string(c.Evidence), Frame: c.Frame}
-	analyze := culprit.Analyze
-	if c.Evidence == evidence.Log {
-		analyze = culprit.AnalyzeLog
-	}
-	a, err := analyze(filepath.Join(dir, c.Evidence.File()))
+	a, node, err := analyzeCulprit(c, dir)
+	out.Node = node
 	if err != nil {
 		out.Error = err.Error()
 		return out

@@ -7,6 +7,7 @@ package timeline
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -63,6 +64,6 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return fmt.Errorf("timeline: decode event: %w", err)
 	}
-	*e = Event{At: time.Duration(j.AtSeconds * float64(time.Second)), Time: j.Time, Kind: j.Kind, Detail: j.Detail}
+	*e = Event{At: time.Duration(math.Round(j.AtSeconds * float64(time.Second))), Time: j.Time, Kind: j.Kind, Detail: j.Detail}
 	return nil
 }

@@ -97,6 +97,7 @@ func Run(t *testing.T, lab runner.Lab, opts ...Option) {
 				results[i] = runner.RunScenario(context.Background(), lab, sc, runner.ScenarioConfig{
 					FaultOn: on, Seed: cfg.seed, Duration: cfg.duration, Dir: dir})
 				Assert(t, sc, results[i])
+				AssertProperties(t, sc, results[i])
 			}
 			AssertContrast(t, sc, results[1], results[0])
 		})

@@ -52,6 +52,7 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "**Error:** %s\n\n", s.Error)
 		}
 		writeEvents(&b, s.Events)
+		writeProperties(&b, s.Properties)
 		b.WriteString("Metrics:\n\n")
 		for _, k := range sortedKeys(s.Metrics) {
 			fmt.Fprintf(&b, "- `%s` = %s\n", k, FormatValue(s.Metrics[k], ""))

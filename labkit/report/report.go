@@ -79,6 +79,9 @@ type Scenario struct {
 	// Events are what happened during the scenario (kill, partition,
 	// restart ...), at their offsets from the window's start.
 	Events []timeline.Event `json:"events,omitempty"`
+
+	// Properties are the verdicts of the scenario's history checks.
+	Properties []Property `json:"properties,omitempty"`
 }
 
 // Check is one symptom threshold and what the run measured.

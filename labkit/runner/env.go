@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
+	"github.com/architect-roadmap/architect-roadmap/labkit/history"
 )
 
 // Env is what a scenario's Run receives.
@@ -31,6 +32,7 @@ type Env struct {
 	mu       sync.Mutex
 	recorded map[string]float64
 	cleanups []func()
+	history  *history.Recorder // made by History on first use
 }
 
 // Record sets a symptom metric the scenario's checks read.

@@ -63,6 +63,9 @@ type Scenario struct {
 	NoTrace bool
 	Culprit Culprit
 	Checks  []Check
+	// HistoryChecks are symptoms that are properties of the operations
+	// the scenario recorded with env.History() (see HistoryCheck).
+	HistoryChecks []HistoryCheck
 	// Run drives the scenario for env.Duration with the fault on or off
 	// (env.FaultOn) and records the symptom metrics with env.Record. It must
 	// return when ctx is cancelled. Resources that must outlive the evidence
@@ -166,7 +169,7 @@ func (l Lab) Validate() error {
 		switch {
 		case s.Run == nil:
 			return fmt.Errorf("runner: scenario %s has no Run function", s.Fault)
-		case len(s.Checks) == 0:
+		case len(s.Checks) == 0 && len(s.HistoryChecks) == 0:
 			return fmt.Errorf("runner: scenario %s declares no symptom check", s.Fault)
 		case s.Culprit.Func == "":
 			return fmt.Errorf("runner: scenario %s names no culprit function", s.Fault)

@@ -110,6 +110,7 @@ func RunScenario(ctx context.Context, lab Lab, sc Scenario, cfg ScenarioConfig) 
 	res.Culprit = judgeCulprit(sc.Culprit, cfg.Dir)
 	res.Next = next(sc, cfg.Dir)
 	res.Checks, res.Verdict = judgeChecks(sc.Checks, res.Metrics)
+	judgeHistory(ctx, sc.HistoryChecks, env, res.Events, &res)
 	if err := errors.Join(runErr, stopErr, spansErr); err != nil {
 		res.Verdict, res.Error = report.VerdictError, oneLine(err)
 	}

@@ -7,10 +7,11 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"time"
 
 	chart "github.com/wcharczuk/go-chart/v2"
 	"github.com/wcharczuk/go-chart/v2/drawing"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/timeline"
 )
 
 // chartPanel is the height of one series' panel in the stacked chart.
@@ -22,7 +23,8 @@ const (
 // Chart renders every series as its own panel, stacked in one SVG, so a
 // learner opens one file and sees goroutines, heap, CPU and the lab's series
 // share a time axis. Series with very different scales never share a panel.
-func (ss *Samples) Chart() ([]byte, error) {
+// Events (a kill, a partition) are drawn on every panel as vertical lines.
+func (ss *Samples) Chart(events ...timeline.Event) ([]byte, error) {
 	t := ss.Column(timeColumn)
 	var panels [][]byte
 	for _, name := range ss.Columns {
@@ -37,6 +39,7 @@ func (ss *Samples) Chart() ([]byte, error) {
 		}
 		g := panel(name, xs, ys)
 		g.Series = []chart.Series{chart.ContinuousSeries{Name: name, XValues: xs, YValues: ys}}
+		mark(&g, events, lastOf(xs))
 		var buf bytes.Buffer
 		if err := g.Render(chart.SVG, &buf); err != nil {
 			return nil, fmt.Errorf("evidence: chart %s: %w", name, err)
@@ -112,13 +115,6 @@ func niceTicks(lo, hi float64) []chart.Tick {
 	return ticks
 }
 
-// Marker is an event to draw on a chart as a vertical line: a partition, a
-// kill, a restart, at its offset from the window's start.
-type Marker struct {
-	At    time.Duration
-	Label string
-}
-
 // Compare colours: the fixed path in the chart's blue, the fault in red.
 var (
 	colorOff = drawing.Color{R: 0, G: 116, B: 217, A: 255}
@@ -128,7 +124,7 @@ var (
 // CompareChart draws one series of two runs of a scenario on one time axis,
 // fault off and fault on, with the events of the fault-on run as dashed
 // vertical lines: the picture that shows what the fault changes and when.
-func CompareChart(series string, off, on *Samples, markers []Marker) ([]byte, error) {
+func CompareChart(series string, off, on *Samples, events []timeline.Event) ([]byte, error) {
 	offX, offY := finite(off.Column(timeColumn), off.Column(series))
 	onX, onY := finite(on.Column(timeColumn), on.Column(series))
 	if len(offX) < 2 && len(onX) < 2 {
@@ -147,21 +143,7 @@ func CompareChart(series string, off, on *Samples, markers []Marker) ([]byte, er
 			Style: chart.Style{StrokeColor: colorOn, StrokeWidth: 2}})
 	}
 	g.Series = append(g.Series, curves...)
-	lo, hi := g.YAxis.Range.GetMin(), g.YAxis.Range.GetMax()
-	last := max(lastOf(offX), lastOf(onX))
-	var labels []chart.Value2
-	for _, m := range markers {
-		x := m.At.Seconds()
-		if x < 0 || x > last {
-			continue // outside the sampled window: it would stretch the time axis
-		}
-		g.Series = append(g.Series, chart.ContinuousSeries{Name: m.Label, XValues: []float64{x, x}, YValues: []float64{lo, hi},
-			Style: chart.Style{StrokeColor: chart.ColorBlack, StrokeWidth: 1, StrokeDashArray: []float64{4, 3}}})
-		labels = append(labels, chart.Value2{XValue: x, YValue: hi, Label: m.Label})
-	}
-	if len(labels) > 0 {
-		g.Series = append(g.Series, chart.AnnotationSeries{Annotations: labels})
-	}
+	mark(&g, events, max(lastOf(offX), lastOf(onX)))
 	var buf bytes.Buffer
 	if err := g.Render(chart.SVG, &buf); err != nil {
 		return nil, fmt.Errorf("evidence: compare %s: %w", series, err)
@@ -180,6 +162,26 @@ func withLegend(svg []byte) []byte {
 		return svg
 	}
 	return slices.Concat(svg[:i], []byte(legend), svg[i:])
+}
+
+// mark draws each event up to the last sample as a dashed vertical line
+// labelled with its kind and detail.
+func mark(g *chart.Chart, events []timeline.Event, last float64) {
+	lo, hi := g.YAxis.Range.GetMin(), g.YAxis.Range.GetMax()
+	var labels []chart.Value2
+	for _, e := range events {
+		x := e.At.Seconds()
+		if x < 0 || x > last {
+			continue // outside the sampled window: it would stretch the time axis
+		}
+		label := strings.TrimSpace(e.Kind + " " + e.Detail)
+		g.Series = append(g.Series, chart.ContinuousSeries{Name: label, XValues: []float64{x, x}, YValues: []float64{lo, hi},
+			Style: chart.Style{StrokeColor: chart.ColorBlack, StrokeWidth: 1, StrokeDashArray: []float64{4, 3}}})
+		labels = append(labels, chart.Value2{XValue: x, YValue: hi, Label: label})
+	}
+	if len(labels) > 0 {
+		g.Series = append(g.Series, chart.AnnotationSeries{Annotations: labels})
+	}
 }
 
 // ErrTooFewSamples: a window shorter than two sampling ticks has no line to draw.

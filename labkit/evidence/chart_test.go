@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
+	"github.com/architect-roadmap/architect-roadmap/labkit/timeline"
 )
 
 // samples is a synthetic window: a row every 100ms with the given series.
@@ -66,8 +67,8 @@ func TestChartLabelsFitTheCanvas(t *testing.T) {
 func TestCompareChartDrawsBothRunsAndTheMarkers(t *testing.T) {
 	off := samples(20, map[string]func(int) float64{evidence.SeriesGoroutines: func(int) float64 { return 12 }})
 	on := samples(25, map[string]func(int) float64{evidence.SeriesGoroutines: func(i int) float64 { return float64(12 + 100*i) }})
-	svg, err := evidence.CompareChart(evidence.SeriesGoroutines, off, on, []evidence.Marker{
-		{At: 1200 * time.Millisecond, Label: "kill node2"}, {At: time.Minute, Label: "after the window"}})
+	svg, err := evidence.CompareChart(evidence.SeriesGoroutines, off, on, []timeline.Event{
+		{At: 1200 * time.Millisecond, Kind: timeline.Kill, Detail: "node2"}, {At: time.Minute, Kind: "after-the-window"}})
 	require.NoError(t, err)
 	s := string(svg)
 	assert.Contains(t, s, "fault off")
@@ -75,8 +76,13 @@ func TestCompareChartDrawsBothRunsAndTheMarkers(t *testing.T) {
 	assert.Contains(t, s, "rgba(0,116,217,1.0)", "the fixed path's curve")
 	assert.Contains(t, s, "rgba(217,30,30,1.0)", "the fault's curve")
 	assert.Contains(t, s, "kill node2")
-	assert.NotContains(t, s, "after the window", "a marker outside the window would stretch the time axis")
+	assert.NotContains(t, s, "after-the-window", "a marker outside the window would stretch the time axis")
 	assert.Contains(t, s, "stroke-dasharray", "markers are dashed vertical lines")
+
+	// metrics.svg draws the events on every panel too.
+	svg, err = on.Chart(timeline.Event{At: 1200 * time.Millisecond, Kind: timeline.Restart, Detail: "node3"})
+	require.NoError(t, err)
+	assert.Contains(t, string(svg), "restart node3")
 
 	_, err = evidence.CompareChart("absent", off, on, nil)
 	require.ErrorIs(t, err, evidence.ErrTooFewSamples)

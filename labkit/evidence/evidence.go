@@ -209,7 +209,7 @@ func (c *Capture) Stop() error {
 	} else {
 		errs = append(errs, c.writeFile(MetricsCSV, csv.Bytes()))
 	}
-	if svg, err := samples.Chart(); err != nil {
+	if svg, err := samples.Chart(c.Events()...); err != nil {
 		errs = append(errs, err)
 	} else {
 		errs = append(errs, c.writeFile(MetricsChart, svg))

@@ -11,15 +11,12 @@ import (
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
 	"github.com/architect-roadmap/architect-roadmap/labkit/report"
+	"github.com/architect-roadmap/architect-roadmap/labkit/timeline"
 )
-
-// markers are the events of a run to draw on its charts.
-// TODO(events): the node helper's report events become markers here.
-func markers(report.Scenario) []evidence.Marker { return nil }
 
 // compareCharts writes dir/compare-<series>.svg for each key series the two
 // runs sampled and returns their paths.
-func compareCharts(dir, offDir, onDir string, marks []evidence.Marker) ([]string, error) {
+func compareCharts(dir, offDir, onDir string, events []timeline.Event) ([]string, error) {
 	off, err := readSamples(offDir)
 	if err != nil {
 		return nil, err
@@ -31,7 +28,7 @@ func compareCharts(dir, offDir, onDir string, marks []evidence.Marker) ([]string
 	var charts []string
 	var errs []error
 	for _, name := range keySeries(off, on) {
-		svg, err := evidence.CompareChart(name, off, on, marks)
+		svg, err := evidence.CompareChart(name, off, on, events)
 		if errors.Is(err, evidence.ErrTooFewSamples) {
 			continue
 		}

@@ -21,6 +21,12 @@ func TestCompareRunsEachScenarioBothWaysAndChartsThem(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	lab := twoFaultLab()
 	lab.Scenarios = lab.Scenarios[:1] // one that lasts its window: a chart needs samples
+	run := lab.Scenarios[0].Run
+	lab.Scenarios[0].Run = func(ctx context.Context, env *runner.Env) error {
+		time.Sleep(150 * time.Millisecond) // the event lands inside the sampled window
+		env.Event("rebalance", "slots moved")
+		return run(ctx, env)
+	}
 	code := runner.Exec(context.Background(), lab, []string{"-out", out, "-fault=compare", "-seed=2"}, &stdout, &stderr)
 	require.Equal(t, runner.ExitOK, code, stderr.String())
 	matches, err := filepath.Glob(filepath.Join(out, "lab-0", "*-compare", report.JSONFile))
@@ -46,6 +52,7 @@ func TestCompareRunsEachScenarioBothWaysAndChartsThem(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(svg), "fault off")
 	assert.Contains(t, string(svg), "fault on")
+	assert.Contains(t, string(svg), "rebalance slots moved", "the run's events are markers on its charts")
 	assert.Contains(t, on.Charts, filepath.Join(filepath.Dir(on.Dir), "compare-workers_left_behind.svg"), "the lab's own series too")
 }
 

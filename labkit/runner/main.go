@@ -388,7 +388,7 @@ func (s *session) compare(dir string) ([]report.Scenario, bool) {
 		}
 		on := s.scenario(sc, true, sc.Fault, filepath.Join(base, "on"), false)
 		Contrast(&on, off)
-		charts, err := compareCharts(base, off.Dir, on.Dir, markers(on))
+		charts, err := compareCharts(base, off.Dir, on.Dir, on.Events)
 		if err != nil {
 			fmt.Fprintf(s.stdout, "    charts: %v\n", err)
 		}

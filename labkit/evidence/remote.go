@@ -42,6 +42,10 @@ type remoteSet struct {
 	order  []string
 	client *http.Client
 	stop   chan struct{} // closed by Stop: the loops end their segment and return
+	// ctx ends a moment after stop closes, cutting off a fetch from a node
+	// that is frozen or gone.
+	ctx    context.Context
+	cancel context.CancelFunc
 	closed bool
 	wg     sync.WaitGroup
 }
@@ -74,6 +78,7 @@ func (c *Capture) Watch(name, debugAddr string, until time.Time) error {
 		r.nodes = map[string]*remoteNode{}
 		r.client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 		r.stop = make(chan struct{})
+		r.ctx, r.cancel = context.WithCancel(context.Background())
 	}
 	if r.closed {
 		r.mu.Unlock()
@@ -98,14 +103,14 @@ func (c *Capture) Watch(name, debugAddr string, until time.Time) error {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			n.cpuLoop(r.client, r.stop)
+			n.cpuLoop(r.ctx, r.client, r.stop)
 		}()
 	}
 	r.mu.Unlock()
 
 	go func() {
 		defer r.wg.Done()
-		n.takeBaseline(r.client)
+		n.takeBaseline(r.ctx, r.client)
 		if !c.opts.NoTrace {
 			n.traceOnce(r.client, debugAddr, until, r.stop)
 		}
@@ -125,10 +130,10 @@ func (n *remoteNode) problem(format string, args ...any) {
 	n.problems = append(n.problems, time.Now().UTC().Format("15:04:05.000Z")+" "+fmt.Sprintf(format, args...))
 }
 
-func (n *remoteNode) takeBaseline(client *http.Client) {
+func (n *remoteNode) takeBaseline(ctx context.Context, client *http.Client) {
 	base := map[Kind]*profile.Profile{}
 	for _, k := range []Kind{Mutex, Block} {
-		p, err := fetchProfile(context.Background(), client, n.currentAddr(), string(k), remoteTimeout)
+		p, err := fetchProfile(ctx, client, n.currentAddr(), string(k), remoteTimeout)
 		if err != nil {
 			// Without a baseline the file holds the process's whole life,
 			// which for a node started in the window is nearly the same.
@@ -143,7 +148,7 @@ func (n *remoteNode) takeBaseline(client *http.Client) {
 }
 
 // cpuLoop takes one-second CPU profiles until stop is closed.
-func (n *remoteNode) cpuLoop(client *http.Client, stop <-chan struct{}) {
+func (n *remoteNode) cpuLoop(ctx context.Context, client *http.Client, stop <-chan struct{}) {
 	failures := 0
 	for {
 		select {
@@ -151,7 +156,7 @@ func (n *remoteNode) cpuLoop(client *http.Client, stop <-chan struct{}) {
 			return
 		default:
 		}
-		p, err := fetchProfile(context.Background(), client, n.currentAddr(),
+		p, err := fetchProfile(ctx, client, n.currentAddr(),
 			fmt.Sprintf("profile?seconds=%d", int(remoteSegment/time.Second)), remoteSegment+remoteTimeout)
 		if err == nil {
 			n.mu.Lock()
@@ -187,8 +192,8 @@ func (n *remoteNode) traceOnce(client *http.Client, addr string, until time.Time
 		select {
 		case <-stop:
 			// The window closed before the trace did: allow the trace its
-			// own end plus a margin, then give up on it.
-			t := time.NewTimer(time.Until(until.Add(remoteTimeout)))
+			// own end plus a second, then give up on it (a frozen node).
+			t := time.NewTimer(time.Until(until.Add(time.Second)))
 			defer t.Stop()
 			select {
 			case <-t.C:
@@ -221,6 +226,11 @@ func (r *remoteSet) finish(c *Capture) error {
 	}
 	r.closed = true
 	close(r.stop)
+	// The segment in flight gets its length plus a margin to finish; a
+	// frozen node's does not finish, and is cut off.
+	cut := time.AfterFunc(remoteSegment+remoteTimeout/3, r.cancel)
+	defer cut.Stop()
+	defer r.cancel()
 	nodes := make([]*remoteNode, 0, len(r.order))
 	for _, name := range r.order {
 		nodes = append(nodes, r.nodes[name])
@@ -271,7 +281,10 @@ func (n *remoteNode) write(c *Capture, client *http.Client) error {
 	}
 
 	addr := n.currentAddr()
-	ctx := context.Background()
+	// One deadline for all of a node's final fetches: a frozen node costs
+	// the window one timeout, not one per profile.
+	ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
+	defer cancel()
 	for _, f := range []struct {
 		kind Kind
 		path string

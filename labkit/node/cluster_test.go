@@ -134,6 +134,7 @@ func TestThreeNodesProfilesEventsAndCulprit(t *testing.T) {
 	}
 	assert.True(t, res.Culprit.Found, "burnCPU carries %.0f%% of node2's CPU profile", 100*res.Culprit.Share)
 	assert.Equal(t, "node2", res.Culprit.Node)
+	assert.Equal(t, "go tool pprof -top "+filepath.Join(dir, "node2", "cpu.pprof"), res.Next)
 
 	// The contrast: the same frame is absent from a node that does not spin.
 	for _, other := range []string{"node1", "node3"} {
@@ -235,6 +236,7 @@ func TestInProcessNodesSplitByLabel(t *testing.T) {
 	res := runner.RunScenario(t.Context(), testLab, sc, runner.ScenarioConfig{FaultOn: true, Duration: time.Second, Dir: dir})
 	require.Empty(t, res.Error)
 	assert.True(t, res.Culprit.Found, "burnCPU is %.0f%% of node2's samples", 100*res.Culprit.Share)
+	assert.Contains(t, res.Next, "-tagfocus=node=node2")
 	c := sc.Culprit
 	c.Node = "node1"
 	assert.Zero(t, runner.JudgeCulprit(c, dir).Share, "node1 never ran burnCPU")
@@ -257,5 +259,40 @@ func idle(ctx context.Context) {
 			}
 			_ = x
 		}
+	}
+}
+
+// TestANodeFrozenAtTheWindowsCloseCostsOneTimeout: its profiles cannot be
+// fetched, which is noted beside them rather than failing the scenario, and
+// the window does not wait a timeout per profile.
+func TestANodeFrozenAtTheWindowsCloseCostsOneTimeout(t *testing.T) {
+	seen := &pids{}
+	dir := t.TempDir()
+	sc := runner.Scenario{Fault: "frozen", Checks: []runner.Check{{Metric: "x", Threshold: 1}},
+		Culprit: runner.Culprit{Func: "node_test.burnCPU", Evidence: evidence.CPU, Node: "node2"},
+		Run: func(ctx context.Context, env *runner.Env) error {
+			c, err := node.Start(ctx, node.Config{Program: os.Args[0], N: 2, Dir: env.Dir, Env: env,
+				Environ: []string{hotNodeEnv + "=node2"}})
+			if err != nil {
+				return err
+			}
+			seen.add(c)
+			_ = wait(ctx, env.Duration/2)
+			env.Record("x", 0)
+			return c.Node(1).Pause()
+		}}
+	start := time.Now()
+	res := runner.RunScenario(t.Context(), testLab, sc, runner.ScenarioConfig{Duration: time.Second, Dir: dir})
+	elapsed := time.Since(start)
+	require.Empty(t, res.Error)
+	assert.True(t, res.Culprit.Found, "the running node's evidence is complete")
+	assert.Contains(t, res.Evidence, "node1/capture-errors.txt")
+	assert.NotContains(t, res.Evidence, "node1/heap.pprof")
+	// A second of window, the nodes' start, the frozen trace cut off a
+	// second after the window's end, and one shared deadline (3s) for the
+	// final fetches, rather than one per profile (6 x 3s).
+	assert.Less(t, elapsed, 9*time.Second)
+	for _, pid := range seen.seen {
+		assert.True(t, gone(pid), "pid %d survived", pid)
 	}
 }

@@ -398,14 +398,18 @@ func (n *Node) Kill() error {
 	return nil
 }
 
-// Pause freezes the node (SIGSTOP): its sockets stay open and connections
-// queue, like a process stuck in a long GC pause or a VM that was suspended.
+// Pause freezes the node (SIGSTOP) and returns once it is frozen: its
+// sockets stay open and connections queue, like a process stuck in a long
+// GC pause or a VM that was suspended.
 func (n *Node) Pause() error {
 	p, err := n.running()
 	if err != nil {
 		return err
 	}
 	if err := p.signal(sigStop); err != nil {
+		return fmt.Errorf("node: pause %s: %w", n.name, err)
+	}
+	if err := waitState(p.pid(), true, time.Second); err != nil {
 		return fmt.Errorf("node: pause %s: %w", n.name, err)
 	}
 	n.c.event(timeline.Pause, n, "(pid %d)", p.pid())
@@ -419,6 +423,9 @@ func (n *Node) Resume() error {
 		return err
 	}
 	if err := p.signal(sigCont); err != nil {
+		return fmt.Errorf("node: resume %s: %w", n.name, err)
+	}
+	if err := waitState(p.pid(), false, time.Second); err != nil {
 		return fmt.Errorf("node: resume %s: %w", n.name, err)
 	}
 	n.c.event(timeline.Resume, n, "(pid %d)", p.pid())

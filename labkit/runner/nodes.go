@@ -120,3 +120,26 @@ func exists(path string) bool {
 // JudgeCulprit reads a finished scenario's evidence folder as the runner
 // does after the run: a test can ask the same question of another node.
 func JudgeCulprit(c Culprit, dir string) report.Culprit { return judgeCulprit(c, dir) }
+
+// pprofCommand is the command that opens the profile the culprit is judged
+// by: the runner's own, a node's folder, or the node's samples of a shared
+// process (-tagfocus keeps only the samples carrying that label).
+func pprofCommand(c Culprit, dir string) string {
+	own := filepath.Join(dir, c.Evidence.File())
+	name := c.Node
+	if name == AnyNode {
+		if _, best, err := bestNode(c, dir); err == nil {
+			name = best
+		} else {
+			name = ""
+		}
+	}
+	switch {
+	case name == "":
+		return fmt.Sprintf("go tool pprof -top %s", own)
+	case exists(filepath.Join(dir, name, c.Evidence.File())):
+		return fmt.Sprintf("go tool pprof -top %s", filepath.Join(dir, name, c.Evidence.File()))
+	default:
+		return fmt.Sprintf("go tool pprof -top -tagfocus=%s=%s %s", node.LabelKey, name, own)
+	}
+}

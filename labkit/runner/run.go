@@ -175,7 +175,7 @@ func next(sc Scenario, dir string) string {
 	if sc.Culprit.Evidence == evidence.Log {
 		return fmt.Sprintf("grep -E '\"level\":\"(warn|error)\"' %s", filepath.Join(dir, evidence.LogFile))
 	}
-	return fmt.Sprintf("go tool pprof -top %s", filepath.Join(dir, sc.Culprit.Evidence.File()))
+	return pprofCommand(sc.Culprit, dir)
 }
 
 // hide strips what would give a mystery fault away: its name, its own

@@ -2,7 +2,15 @@
 // node, node to node) and breaks the links on demand: latency and jitter,
 // dropped connections, resets, a bandwidth cap, a partition both ways or one
 // way, and heal. It runs in the scenario's process, unprivileged, on
-// loopback, with github.com/Shopify/toxiproxy/v2 doing the proxying.
+// loopback.
+//
+// The proxy is this package's own (proxy.go, two pumps per connection),
+// not github.com/Shopify/toxiproxy/v2: toxiproxy v2.12.0 leaks a goroutine
+// (toxics.(*NoopToxic).Pipe, blocked on a channel send) whenever a
+// connection's far end closes while bytes are in flight, which a kill or a
+// client timeout does all the time; its jitter and toxicity also draw from
+// the global math/rand, which no seed replays. Here every connection ends
+// when either side does, and every random choice comes from the seed.
 //
 // A link is directional: Link("node1", "node2", addr) is the proxy node1
 // dials to reach node2, and its two streams are node1's bytes going up and
@@ -19,7 +27,6 @@ package netfault
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -28,9 +35,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/Shopify/toxiproxy/v2"
-	"github.com/rs/zerolog"
 )
 
 // Events is where the network records what it did, at the time it did it.
@@ -55,13 +59,11 @@ var ErrNoLink = errors.New("netfault: no such link")
 // Network is the set of proxied links of one scenario.
 type Network struct {
 	events Events
-	server *toxiproxy.ApiServer
 	stop   func() bool
 
 	mu     sync.Mutex
-	rand   *rand.Rand // seeds each fault's toxics, in the order faults are made
-	links  map[link]*toxiproxy.Proxy
-	toxics int // names toxics uniquely
+	rand   *rand.Rand // seeds each link, in the order links are made
+	links  map[link]*proxy
 	closed bool
 }
 
@@ -75,9 +77,8 @@ func (l link) String() string { return l.from + "→" + l.to }
 func New(ctx context.Context, seed uint64, events Events) *Network {
 	n := &Network{
 		events: events,
-		server: toxiproxy.NewServer(toxiproxy.NewMetricsContainer(nil), zerolog.Nop()),
 		rand:   rand.New(rand.NewPCG(seed, 0x6e6574666175)),
-		links:  map[link]*toxiproxy.Proxy{},
+		links:  map[link]*proxy{},
 	}
 	n.stop = context.AfterFunc(ctx, func() { _ = n.Close() })
 	return n
@@ -95,12 +96,12 @@ func (n *Network) Link(from, to, target string) (string, error) {
 	if _, ok := n.links[l]; ok {
 		return "", fmt.Errorf("netfault: link %s already exists", l)
 	}
-	p := toxiproxy.NewProxy(n.server, l.String(), "127.0.0.1:0", target)
-	if err := p.Start(); err != nil {
+	p, err := startProxy(l.String(), target, n.rand.Uint64())
+	if err != nil {
 		return "", fmt.Errorf("netfault: start proxy for %s: %w", l, err)
 	}
 	n.links[l] = p
-	return p.Listen, nil
+	return p.addr(), nil
 }
 
 // Addr is the proxy address of the link from → to.
@@ -111,49 +112,31 @@ func (n *Network) Addr(from, to string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("%w: %s→%s", ErrNoLink, from, to)
 	}
-	return p.Listen, nil
+	return p.addr(), nil
 }
 
-// stream is one direction of a link: upstream carries the dialer's bytes,
-// downstream the answers.
-type stream string
-
-const (
-	up   stream = "upstream"
-	down stream = "downstream"
-)
-
-// toxic is one fault on one stream of one link, in toxiproxy's JSON form.
-type toxic struct {
+// change is one fault on one stream of one link.
+type change struct {
 	link   link
-	stream stream
-	kind   string
-	attrs  map[string]any
+	stream int
+	set    func(*faults)
 }
 
-// apply adds every toxic, or none: a fault half applied would be a
+// apply makes every change, or none: a fault half applied would be a
 // different fault from the one the event names.
-func (n *Network) apply(kind, detail string, ts []toxic) error {
+func (n *Network) apply(kind, detail string, cs []change) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
 		return errors.New("netfault: the network is closed")
 	}
-	for _, t := range ts {
-		if _, ok := n.links[t.link]; !ok {
-			return fmt.Errorf("%w: %s", ErrNoLink, t.link)
+	for _, c := range cs {
+		if _, ok := n.links[c.link]; !ok {
+			return fmt.Errorf("%w: %s", ErrNoLink, c.link)
 		}
 	}
-	for _, t := range ts {
-		n.toxics++
-		body, err := json.Marshal(map[string]any{"name": fmt.Sprintf("%s-%d", t.kind, n.toxics),
-			"type": t.kind, "stream": string(t.stream), "attributes": t.attrs})
-		if err != nil {
-			return fmt.Errorf("netfault: encode %s toxic: %w", t.kind, err)
-		}
-		if _, err := n.links[t.link].Toxics.AddToxicJson(strings.NewReader(string(body))); err != nil {
-			return fmt.Errorf("netfault: %s on %s: %w", t.kind, t.link, err)
-		}
+	for _, c := range cs {
+		n.links[c.link].set(c.stream, c.set)
 	}
 	if n.events != nil {
 		n.events.Event(kind, detail)
@@ -163,22 +146,22 @@ func (n *Network) apply(kind, detail string, ts []toxic) error {
 
 // blackhole swallows every byte on a stream; existing connections stay open
 // and silent, which is what a partition looks like from either end.
-func blackhole(l link, s stream) toxic {
-	return toxic{link: l, stream: s, kind: "timeout", attrs: map[string]any{"timeout": 0}}
+func blackhole(l link, stream int) change {
+	return change{link: l, stream: stream, set: func(f *faults) { f.blackhole = true }}
 }
 
 // Partition cuts every link between a node of a and a node of b, both ways.
 // Links that were never made are skipped; a partition that cuts nothing is
 // an error.
 func (n *Network) Partition(a, b []string) error {
-	var ts []toxic
+	var cs []change
 	for _, l := range n.between(a, b) {
-		ts = append(ts, blackhole(l, up), blackhole(l, down))
+		cs = append(cs, blackhole(l, up), blackhole(l, down))
 	}
-	if len(ts) == 0 {
+	if len(cs) == 0 {
 		return fmt.Errorf("%w between %v and %v", ErrNoLink, a, b)
 	}
-	return n.apply(EventPartition, fmt.Sprintf("%s | %s", strings.Join(a, " "), strings.Join(b, " ")), ts)
+	return n.apply(EventPartition, fmt.Sprintf("%s | %s", strings.Join(a, " "), strings.Join(b, " ")), cs)
 }
 
 // Isolate partitions node from every other endpoint of the network.
@@ -190,29 +173,29 @@ func (n *Network) Isolate(node string) error {
 // from: the requests from sends to to vanish, and so do from's answers to
 // to's requests, while to's requests still arrive at from.
 func (n *Network) PartitionOneWay(from, to string) error {
-	var ts []toxic
+	var cs []change
 	if n.has(link{from, to}) {
-		ts = append(ts, blackhole(link{from, to}, up))
+		cs = append(cs, blackhole(link{from, to}, up))
 	}
 	if n.has(link{to, from}) {
-		ts = append(ts, blackhole(link{to, from}, down))
+		cs = append(cs, blackhole(link{to, from}, down))
 	}
-	if len(ts) == 0 {
+	if len(cs) == 0 {
 		return fmt.Errorf("%w between %s and %s", ErrNoLink, from, to)
 	}
-	return n.apply(EventPartition, fmt.Sprintf("one-way %s ↛ %s", from, to), ts)
+	return n.apply(EventPartition, fmt.Sprintf("one-way %s ↛ %s", from, to), cs)
 }
 
 // Delay adds d ± jitter to each direction of the link from → to, so a round
 // trip over it takes about 2d longer.
 func (n *Network) Delay(from, to string, d, jitter time.Duration) error {
-	l := link{from, to}
-	attrs := func() map[string]any {
-		return map[string]any{"latency": d.Milliseconds(), "jitter": jitter.Milliseconds(), "seed": n.seed()}
+	if d < 0 || jitter < 0 || jitter > d {
+		return fmt.Errorf("netfault: delay %s ± %s: expected 0 <= jitter <= delay", d, jitter)
 	}
-	return n.apply(EventDelay, fmt.Sprintf("%s %s±%s", l, d, jitter), []toxic{
-		{link: l, stream: up, kind: seededLatency, attrs: attrs()},
-		{link: l, stream: down, kind: seededLatency, attrs: attrs()}})
+	l := link{from, to}
+	set := func(f *faults) { f.delay, f.jitter = d, jitter }
+	return n.apply(EventDelay, fmt.Sprintf("%s %s±%s", l, d, jitter),
+		[]change{{link: l, stream: up, set: set}, {link: l, stream: down, set: set}})
 }
 
 // Drop blackholes each new connection over from → to with probability p
@@ -224,16 +207,16 @@ func (n *Network) Drop(from, to string, p float64) error {
 	l := link{from, to}
 	// Swallowing the dialer's bytes is enough: the request never arrives,
 	// so no answer ever comes back.
-	return n.apply(EventDrop, fmt.Sprintf("%s p=%.2f", l, p), []toxic{
-		{link: l, stream: up, kind: seededDrop, attrs: map[string]any{"p": p, "seed": n.seed()}}})
+	return n.apply(EventDrop, fmt.Sprintf("%s p=%.2f", l, p),
+		[]change{{link: l, stream: up, set: func(f *faults) { f.drop = p }}})
 }
 
 // Reset makes the link from → to reset (TCP RST) every connection as soon
 // as the dialer sends on it.
 func (n *Network) Reset(from, to string) error {
 	l := link{from, to}
-	return n.apply(EventReset, l.String(), []toxic{
-		{link: l, stream: up, kind: "reset_peer", attrs: map[string]any{"timeout": 0}}})
+	return n.apply(EventReset, l.String(),
+		[]change{{link: l, stream: up, set: func(f *faults) { f.reset = true }}})
 }
 
 // Bandwidth caps each direction of the link from → to at kbps kilobytes a
@@ -243,15 +226,14 @@ func (n *Network) Bandwidth(from, to string, kbps int) error {
 		return fmt.Errorf("netfault: bandwidth %d KB/s: expected a positive rate", kbps)
 	}
 	l := link{from, to}
-	return n.apply(EventBandwidth, fmt.Sprintf("%s %d KB/s", l, kbps), []toxic{
-		{link: l, stream: up, kind: "bandwidth", attrs: map[string]any{"rate": kbps}},
-		{link: l, stream: down, kind: "bandwidth", attrs: map[string]any{"rate": kbps}}})
+	set := func(f *faults) { f.rate = kbps * 1024 }
+	return n.apply(EventBandwidth, fmt.Sprintf("%s %d KB/s", l, kbps),
+		[]change{{link: l, stream: up, set: set}, {link: l, stream: down, set: set}})
 }
 
 // Heal removes every fault from every link. A connection whose bytes were
-// swallowed is closed as its fault is removed (its stream has a hole, so
-// nothing after it could be read correctly); clients dial again and the new
-// connections are clean.
+// swallowed is closed (its stream has a hole, so nothing after it could be
+// read correctly); clients dial again and the new connections are clean.
 func (n *Network) Heal() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -259,7 +241,7 @@ func (n *Network) Heal() error {
 		return errors.New("netfault: the network is closed")
 	}
 	for _, p := range n.links {
-		p.Toxics.ResetToxics(context.Background())
+		p.heal()
 	}
 	if n.events != nil {
 		n.events.Event(EventHeal, "all links")
@@ -277,17 +259,9 @@ func (n *Network) Close() error {
 	}
 	n.closed = true
 	for _, p := range n.links {
-		p.Toxics.ResetToxics(context.Background())
-		p.Stop()
+		p.stop()
 	}
 	return nil
-}
-
-// seed gives each toxic its own seed, in the order faults are made.
-func (n *Network) seed() uint64 {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.rand.Uint64()
 }
 
 func (n *Network) has(l link) bool {

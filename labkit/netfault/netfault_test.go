@@ -272,6 +272,7 @@ func TestBadFaultsAreErrors(t *testing.T) {
 		{"one-way of nothing", n.PartitionOneWay("x", "y")},
 		{"probability above 1", n.Drop("a", "b", 1.5)},
 		{"zero bandwidth", n.Bandwidth("a", "b", 0)},
+		{"jitter beyond the delay", n.Delay("a", "b", time.Millisecond, time.Second)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { assert.Error(t, tt.err) })
@@ -299,4 +300,54 @@ func TestCancellingTheContextClosesTheNetwork(t *testing.T) {
 		return err != nil
 	}, 2*time.Second, 20*time.Millisecond, "the proxy stops listening")
 	assert.Error(t, n.Heal())
+}
+
+func TestAHalfCloseIsPassedOn(t *testing.T) {
+	_, _, _, ab, _, _ := pair(t, 1)
+	c := dial(t, ab)
+	_, err := c.c.Write([]byte("ping\n"))
+	require.NoError(t, err)
+	require.NoError(t, c.c.(*net.TCPConn).CloseWrite(), "done sending, still listening")
+	_ = c.c.SetDeadline(time.Now().Add(time.Second))
+	line, err := c.r.ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "ok\n", line)
+}
+
+// A far end that goes away while bytes are in flight (a killed node, a
+// client that timed out) must end both pumps: TestMain's goleak proves it.
+func TestAFarEndThatClosesMidStreamEndsTheConnection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Read(make([]byte, 10)) // read a little, then hang up
+			_ = c.Close()
+		}
+	})
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	n := netfault.New(context.Background(), 1, nil)
+	t.Cleanup(func() { _ = n.Close() })
+	addr, err := n.Link("a", "b", ln.Addr().String())
+	require.NoError(t, err)
+	c := dial(t, addr)
+	_ = c.c.SetDeadline(time.Now().Add(2 * time.Second))
+	chunk := []byte(strings.Repeat("x", 64<<10))
+	for range 100 {
+		if _, err = c.c.Write(chunk); err != nil {
+			break
+		}
+	}
+	assert.Error(t, err, "writing into a connection whose far end closed fails")
+	assert.False(t, isTimeout(err), "it fails because the end closed, not by the deadline: %v", err)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

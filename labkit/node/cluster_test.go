@@ -153,7 +153,7 @@ func TestThreeNodesProfilesEventsAndCulprit(t *testing.T) {
 	for _, e := range res.Events {
 		kinds = append(kinds, e.Kind+" "+strings.Fields(e.Detail)[0])
 		assert.Positive(t, e.At)
-		assert.Less(t, e.At, 3*time.Second)
+		assert.Less(t, e.At, 20*time.Second, "an offset from the window's start, not a clock time")
 	}
 	assert.Equal(t, []string{"start node1", "start node2", "start node3",
 		"pause node3", "resume node3", "kill node3", "restart node3"}, kinds)
@@ -291,7 +291,9 @@ func TestANodeFrozenAtTheWindowsCloseCostsOneTimeout(t *testing.T) {
 	// A second of window, the nodes' start, the frozen trace cut off a
 	// second after the window's end, and one shared deadline (3s) for the
 	// final fetches, rather than one per profile (6 x 3s).
-	assert.Less(t, elapsed, 9*time.Second)
+	// (6.6s in `go test -race -count=1 -run Frozen -v ./node`; a timeout per
+	// profile would add 5 x 3s.)
+	assert.Less(t, elapsed, 14*time.Second)
 	for _, pid := range seen.seen {
 		assert.True(t, gone(pid), "pid %d survived", pid)
 	}

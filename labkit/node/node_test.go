@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 	if node.IsChild() {
 		node.Main(echo)
 	}
+	if dir := os.Getenv(harnessEnv); dir != "" {
+		harness(dir)
+	}
 	goleak.VerifyTestMain(m)
 }
 

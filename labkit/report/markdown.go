@@ -105,6 +105,7 @@ func (r *Report) PostmortemDraft() string {
 			fmt.Fprintf(&b, "- %s: `%s` = %s (threshold %s %s)\n", s.Fault, c.Metric,
 				FormatValue(c.Value, c.Unit), c.Op, FormatValue(c.Threshold, c.Unit))
 		}
+		impactOfProperties(&b, s)
 	}
 	b.WriteString("\n## Detection\n\nTODO: which alert or symptom would have paged first? See `docker-env/prometheus/rules/`.\n\n")
 	b.WriteString("## Timeline\n\n")

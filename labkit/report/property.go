@@ -50,3 +50,15 @@ func formatCounts(c map[string]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// impactOfProperties writes a scenario's history verdicts in the
+// postmortem draft's Impact section.
+func impactOfProperties(b *strings.Builder, s Scenario) {
+	for _, p := range s.Properties {
+		verdict := "holds"
+		if !p.Holds {
+			verdict = "violated"
+		}
+		fmt.Fprintf(b, "- %s: %s %s (%s)\n", s.Fault, p.Name, verdict, formatCounts(p.Counts))
+	}
+}

@@ -27,9 +27,13 @@
 //
 //	func main() {
 //		node.Main(func(ctx context.Context, self *node.Self) error {
-//			return register.Serve(ctx, self.Listener, self.Peers, self.DataDir)
+//			return register.Serve(ctx, self, opts) // serves self.Listener, dials self.Peers
 //		})
 //	}
+//
+// labkit/example/register is a whole cluster built this way: its nodes dial
+// each other through netfault proxies, set with SetPeers between New and
+// Start.
 //
 // When Config.Env is set (a *runner.Env is one), each start, stop, kill,
 // pause, resume, restart and unexpected exit is recorded as an event, each

@@ -53,6 +53,7 @@ func TestAPartitionMakesLocalReadsNonLinearizable(t *testing.T) {
 		t.Logf("%s: %s, %s; counts %v", side, res.Verdict, p.Detail, p.Counts)
 		assert.Positive(t, p.Counts["checked"])
 		assert.FileExists(t, filepath.Join(dir, history.LinearizabilityFile))
+		assert.Contains(t, res.Next, filepath.Join(dir, history.LinearizabilityFile), "the next thing to open")
 		html, err := os.ReadFile(filepath.Join(dir, history.LinearizabilityFile))
 		require.NoError(t, err)
 		assert.Contains(t, string(html), "partition", "the partition is annotated on porcupine's timeline")

@@ -47,10 +47,10 @@ func judgeHistory(ctx context.Context, checks []HistoryCheck, env *Env, events [
 	for _, e := range events {
 		h.Events = append(h.Events, history.Event{Time: e.Time, Kind: e.Kind, Detail: e.Detail})
 	}
-	if b, err := json.MarshalIndent(h.Ops, "", "  "); err == nil {
-		if err := os.WriteFile(filepath.Join(res.Dir, HistoryFile), b, 0o644); err == nil {
-			res.Evidence = append(res.Evidence, HistoryFile)
-		}
+	if err := writeHistory(res.Dir, h.Ops); err != nil {
+		res.Verdict, res.Error = report.VerdictError, err.Error()
+	} else {
+		res.Evidence = append(res.Evidence, HistoryFile)
 	}
 	for _, c := range checks {
 		v, err := c.Check(ctx, h)
@@ -65,4 +65,15 @@ func judgeHistory(ctx context.Context, checks []HistoryCheck, env *Env, events [
 		}
 		res.Properties = append(res.Properties, p)
 	}
+}
+
+func writeHistory(dir string, ops []history.Op) error {
+	b, err := json.MarshalIndent(ops, "", "  ")
+	if err != nil {
+		return fmt.Errorf("runner: encode %s: %w", HistoryFile, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, HistoryFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("runner: %w", err)
+	}
+	return nil
 }

@@ -24,7 +24,7 @@ LAB_DIR_3 := projects/lab-3-user-service
 LAB_DIR_5 := middleware-labs/redis-lab
 LABS := 0 1 2 3 5
 
-# Optional knobs: fault=off|on|list|mystery|NAME[,NAME]  duration=3s  out=DIR  lang=en|zh (make labs)
+# Optional knobs: fault=off|on|compare|list|mystery|NAME[,NAME]  duration=3s  out=DIR  lang=en|zh (make labs)
 # seed=N  answer=NAME (with the seed of a mystery run).
 LAB_ARGS = $(if $(fault),-fault=$(fault)) $(if $(duration),-duration=$(duration)) \
 	$(if $(out),-out=$(out)) $(if $(seed),-seed=$(seed)) $(if $(answer),-answer=$(answer))
@@ -46,7 +46,7 @@ labs: ## Table of all labs: number, stage, faults, status of the last run (lang=
 	$(if $(filter-out en zh,$(lang)),$(error unknown lang "$(lang)"; expected en or zh))
 	@$(GO) run ./labkit/cmd/labs $(if $(out),-out=$(out)) $(if $(lang),-lang=$(lang))
 
-lab-%: ## Run lab N: make lab-0 | lab-0 fault=on | fault=NAME | fault=list | fault=mystery | answer=NAME seed=S
+lab-%: ## Run lab N: make lab-0 | lab-0 fault=on | fault=compare | fault=NAME | fault=list | fault=mystery | answer=NAME seed=S
 	$(eval _err := $(call lab_check,$*))$(if $(_err),$(error $(_err)))
 	@bin/lab-$* $(LAB_ARGS)
 

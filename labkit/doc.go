@@ -7,4 +7,9 @@
 // the profiles (package culprit), drives load (package loadgen) and writes the
 // report, charts and postmortem draft (package report). Package labtest turns
 // the same scenarios into one table-driven test.
+//
+// A multi-process lab starts its nodes as child processes (package node), puts
+// a proxy on every link between them and breaks it on demand (package
+// netfault), and judges what its clients saw (package history): see
+// example/register, a replicated register whose stale reads porcupine catches.
 package labkit

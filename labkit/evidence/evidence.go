@@ -102,6 +102,10 @@ type Capture struct {
 	mu       sync.Mutex
 	snapshot map[Kind]bool // kinds already written by Snapshot
 	files    []string
+
+	started time.Time // the zero of the window's events
+	events  eventLog  // events.go
+	remote  remoteSet // remote.go: the nodes' debug servers
 }
 
 // Start opens a window writing into dir (created if needed). Every file it
@@ -119,7 +123,8 @@ func Start(dir string, opts Options) (*Capture, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("evidence: create %s: %w", dir, err)
 	}
-	c := &Capture{dir: dir, opts: opts, snapshot: map[Kind]bool{}, baseline: map[Kind]*profile.Profile{}}
+	c := &Capture{dir: dir, opts: opts, snapshot: map[Kind]bool{}, baseline: map[Kind]*profile.Profile{},
+		started: time.Now()}
 
 	// Sampling costs a little on every lock and channel operation, which is
 	// why it is switched on for the window only.
@@ -201,6 +206,7 @@ func (c *Capture) Stop() error {
 		}
 	}
 	errs = append(errs, c.writeGoroutineDump())
+	errs = append(errs, c.remote.finish(c))
 	runtime.SetMutexProfileFraction(c.prevMutex)
 	runtime.SetBlockProfileRate(0)
 
@@ -210,7 +216,7 @@ func (c *Capture) Stop() error {
 	} else {
 		errs = append(errs, c.writeFile(MetricsCSV, csv.Bytes()))
 	}
-	if svg, err := samples.Chart(); err != nil {
+	if svg, err := samples.Chart(c.Events()...); err != nil {
 		errs = append(errs, err)
 	} else {
 		errs = append(errs, c.writeFile(MetricsChart, svg))

@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"encoding/csv"
 	"fmt"
 	"io"
 	"math"
@@ -152,6 +153,58 @@ func (ss *Samples) Column(name string) []float64 {
 		}
 	}
 	return out
+}
+
+// Max returns the largest value of a series, or NaN when it has none.
+func (ss *Samples) Max(name string) float64 {
+	m := math.NaN()
+	for _, v := range ss.Column(name) {
+		if !math.IsNaN(v) && (math.IsNaN(m) || v > m) {
+			m = v
+		}
+	}
+	return m
+}
+
+// Mean returns the average of a series, or NaN when it has no value.
+func (ss *Samples) Mean(name string) float64 {
+	sum, n := 0.0, 0
+	for _, v := range ss.Column(name) {
+		if !math.IsNaN(v) {
+			sum, n = sum+v, n+1
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// ReadCSV reads what WriteCSV wrote (metrics.csv), so a run's series can be
+// charted against another run's after both have finished.
+func ReadCSV(r io.Reader) (*Samples, error) {
+	records, err := csv.NewReader(r).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("evidence: read csv: %w", err)
+	}
+	if len(records) == 0 || len(records[0]) == 0 || records[0][0] != timeColumn {
+		return nil, fmt.Errorf("evidence: read csv: expected a header starting with %s", timeColumn)
+	}
+	ss := &Samples{Columns: records[0]}
+	for i, rec := range records[1:] {
+		row := make([]float64, len(rec))
+		for j, field := range rec {
+			if field == "" {
+				row[j] = math.NaN() // a series added late
+				continue
+			}
+			if row[j], err = strconv.ParseFloat(field, 64); err != nil {
+				return nil, fmt.Errorf("evidence: read csv: row %d, %s: expected a number, got %q", i+2, ss.Columns[j], field)
+			}
+		}
+		ss.Rows = append(ss.Rows, row)
+	}
+	return ss, nil
 }
 
 // WriteCSV writes the series as CSV, one row per tick; a series added late is

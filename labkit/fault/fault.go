@@ -1,5 +1,5 @@
-// Package fault parses a lab's fault selection (off, on, list, mystery, or a
-// comma-separated list of names) and keeps the registry of what each fault is.
+// Package fault parses a lab's fault selection (off, on, compare, list,
+// mystery, or a comma-separated list of names) and keeps the registry of what each fault is.
 //
 // The selection is parsed once, at the edge of the program, into a Selection
 // value; code under study only ever sees a boolean "is my fault on", which
@@ -32,7 +32,7 @@ func NewRegistry(faults ...Fault) (*Registry, error) {
 		case f.Name == "":
 			return nil, errors.New("fault: a fault needs a name")
 		case isReserved(f.Name):
-			return nil, fmt.Errorf("fault: %q is a reserved word (off, on, list, mystery)", f.Name)
+			return nil, fmt.Errorf("fault: %q is a reserved word (off, on, compare, list, mystery)", f.Name)
 		case strings.ContainsAny(f.Name, ", \t"):
 			return nil, fmt.Errorf("fault: name %q must not contain commas or spaces", f.Name)
 		case seen[f.Name]:
@@ -70,6 +70,7 @@ const (
 	ModeOn                  // the named faults (all of them for "on") are injected
 	ModeList                // print the faults and exit
 	ModeMystery             // one fault chosen by seed, its name hidden
+	ModeCompare             // every fault, each scenario run with it off and then on
 )
 
 // Selection is a parsed fault=... value.
@@ -95,6 +96,8 @@ func (s Selection) Label() string {
 		return "mystery"
 	case ModeList:
 		return "list"
+	case ModeCompare:
+		return "compare"
 	}
 	if s.all {
 		return "on"
@@ -113,6 +116,8 @@ func (r *Registry) Parse(value string, seed uint64) (Selection, error) {
 		return Selection{Mode: ModeOff}, nil
 	case "on":
 		return Selection{Mode: ModeOn, On: r.Names(), all: true}, nil
+	case "compare":
+		return Selection{Mode: ModeCompare, On: r.Names()}, nil
 	case "list":
 		return Selection{Mode: ModeList}, nil
 	case "mystery":
@@ -143,7 +148,9 @@ func (r *Registry) Parse(value string, seed uint64) (Selection, error) {
 
 // Choices is the one-line list of valid fault=... values.
 func (r *Registry) Choices() string {
-	return strings.Join(append([]string{"off", "on", "list", "mystery"}, r.Names()...), ", ")
+	// compare goes last so the list reads as the familiar modes, the faults,
+	// then the mode that runs them all both ways.
+	return strings.Join(append([]string{"off", "on", "list", "mystery"}, r.Names()...), ", ") + ", or compare"
 }
 
 // Mystery picks one fault from the seed. It is a pure function of the seed so
@@ -158,7 +165,7 @@ func (r *Registry) Mystery(seed uint64) (string, error) {
 
 func isReserved(name string) bool {
 	switch name {
-	case "off", "on", "list", "mystery":
+	case "off", "on", "compare", "list", "mystery":
 		return true
 	}
 	return false

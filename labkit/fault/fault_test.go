@@ -6,9 +6,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/fault"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func registry(t *testing.T) *fault.Registry {
 	t.Helper()
@@ -32,9 +35,10 @@ func TestParse(t *testing.T) {
 		{in: "off", mode: fault.ModeOff},
 		{in: "on", mode: fault.ModeOn, on: []string{"sync-logging", "no-server-timeouts", "no-graceful-shutdown"}},
 		{in: "list", mode: fault.ModeList},
+		{in: "compare", mode: fault.ModeCompare, on: []string{"sync-logging", "no-server-timeouts", "no-graceful-shutdown"}},
 		{in: "sync-logging", mode: fault.ModeOn, on: []string{"sync-logging"}},
 		{in: "no-server-timeouts, sync-logging,sync-logging", mode: fault.ModeOn, on: []string{"no-server-timeouts", "sync-logging"}},
-		{in: "bogus", wantErr: `unknown fault "bogus"; valid: off, on, list, mystery, sync-logging, no-server-timeouts, no-graceful-shutdown`},
+		{in: "bogus", wantErr: `unknown fault "bogus"; valid: off, on, list, mystery, sync-logging, no-server-timeouts, no-graceful-shutdown, or compare`},
 		{in: "sync-logging,bogus", wantErr: `unknown fault "bogus"`},
 		{in: ",", wantErr: `unknown fault ","`},
 	}
@@ -50,7 +54,7 @@ func TestParse(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.mode, sel.Mode)
 			assert.Equal(t, tt.on, sel.On)
-			if tt.in == "on" || tt.in == "off" {
+			if tt.in == "on" || tt.in == "off" || tt.in == "compare" {
 				assert.Equal(t, tt.in, sel.Label())
 			}
 		})
@@ -91,7 +95,7 @@ func TestNewRegistryRejectsBadNames(t *testing.T) {
 // FuzzParse: whatever a learner types after fault=, Parse answers a valid
 // selection or an ErrUnknown naming the choices; it never panics.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"", "off", "on", "list", "mystery", "sync-logging", "a,b", ",,", " on ", "sync-logging,,no-server-timeouts"} {
+	for _, s := range []string{"", "off", "on", "compare", "list", "mystery", "sync-logging", "a,b", ",,", " on ", "sync-logging,,no-server-timeouts"} {
 		f.Add(s, uint64(7))
 	}
 	r, err := fault.NewRegistry(fault.Fault{Name: "sync-logging"}, fault.Fault{Name: "no-server-timeouts"})

@@ -1,6 +1,7 @@
 // Package labtest turns a lab's scenarios into one table-driven test that
 // proves the lab is honest: with each fault on, every symptom check fires and
-// the culprit is found in the captured evidence; with it off, no check fires.
+// the culprit is found in the captured evidence; with it off, no check fires
+// and the culprit carries at most half the share it carried with the fault on.
 package labtest
 
 import (
@@ -52,7 +53,7 @@ func NotInCatalog() Option { return func(c *config) { c.noCatalog = true } }
 // KeepEvidence writes evidence under dir instead of a temporary folder.
 func KeepEvidence(dir string) Option { return func(c *config) { c.keep = dir } }
 
-// Run runs every scenario of lab twice, fault on then off, and asserts the
+// Run runs every scenario of lab twice, fault off then on, and asserts the
 // contract. Scenarios run one after another: the CPU profiler and the
 // runtime tracer are process-wide.
 func Run(t *testing.T, lab runner.Lab, opts ...Option) {
@@ -84,15 +85,21 @@ func Run(t *testing.T, lab runner.Lab, opts ...Option) {
 			continue
 		}
 		t.Run(sc.Fault, func(t *testing.T) {
-			for _, on := range []bool{true, false} {
+			// The fixed path runs first: a defect that cannot be undone in
+			// process (a leaked or deadlocked goroutine) would otherwise
+			// still be in the fixed path's profiles and blur the contrast.
+			var results [2]report.Scenario // off, on
+			for i, on := range []bool{false, true} {
 				dir := filepath.Join(t.TempDir(), sc.Fault)
 				if cfg.keep != "" {
 					dir = filepath.Join(cfg.keep, fmt.Sprintf("%s-%s", sc.Fault, onOff(on)))
 				}
-				res := runner.RunScenario(context.Background(), lab, sc, runner.ScenarioConfig{
+				results[i] = runner.RunScenario(context.Background(), lab, sc, runner.ScenarioConfig{
 					FaultOn: on, Seed: cfg.seed, Duration: cfg.duration, Dir: dir})
-				Assert(t, sc, res)
+				Assert(t, sc, results[i])
+				AssertProperties(t, sc, results[i])
 			}
+			AssertContrast(t, sc, results[1], results[0])
 		})
 	}
 }
@@ -131,6 +138,27 @@ func Assert(t testing.TB, sc runner.Scenario, res report.Scenario) {
 			res.Culprit.Matched, errSuffix(res.Culprit.Error), strings.Join(hint, ", "),
 			filepath.Join(res.Dir, evidence.Kind(res.Culprit.Evidence).File()))
 	}
+}
+
+// AssertContrast checks that the culprit is the defect and not merely where
+// the work is: found with the fault on, and with it off carrying at most half
+// the share it carried with the fault on (or absent). A frame that every
+// request runs (a cache's load, a client's fetch, a warning the fault branch
+// itself writes) passes the first half of the contract on both paths; this
+// is the half that can tell it apart.
+func AssertContrast(t testing.TB, sc runner.Scenario, on, off report.Scenario) {
+	t.Helper()
+	if on.Error != "" || off.Error != "" || !on.Culprit.Found {
+		return // already reported by Assert
+	}
+	runner.Contrast(&on, off)
+	if !on.Culprit.Found {
+		t.Errorf("%s: expected the culprit %q to carry at most half of its fault-on share of the %s profile with the fault off (at most %.1f%%), got %.1f%% on and %.1f%% off: the frame runs on the fixed path too; name the frame only the defect runs\n  look: %s and %s",
+			sc.Fault, frameOf(sc.Culprit), on.Culprit.Evidence, 50*on.Culprit.Share, 100*on.Culprit.Share,
+			100*off.Culprit.Share, filepath.Join(on.Dir, evidence.Kind(on.Culprit.Evidence).File()),
+			filepath.Join(off.Dir, evidence.Kind(off.Culprit.Evidence).File()))
+	}
+	t.Logf("%s: culprit %q share on %.1f%%, off %.1f%%", sc.Fault, frameOf(sc.Culprit), 100*on.Culprit.Share, 100*off.Culprit.Share)
 }
 
 func frameOf(c runner.Culprit) string {

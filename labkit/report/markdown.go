@@ -51,9 +51,21 @@ func (r *Report) Markdown() string {
 		if s.Error != "" {
 			fmt.Fprintf(&b, "**Error:** %s\n\n", s.Error)
 		}
+		writeEvents(&b, s.Events)
+		writeProperties(&b, s.Properties)
 		b.WriteString("Metrics:\n\n")
 		for _, k := range sortedKeys(s.Metrics) {
 			fmt.Fprintf(&b, "- `%s` = %s\n", k, FormatValue(s.Metrics[k], ""))
+		}
+		if len(s.Signals) > 0 {
+			b.WriteString("\nCommon signals, beside the fault-free baseline:\n\n| signal | baseline | now |\n| --- | --- | --- |\n")
+			for _, sg := range s.Signals {
+				name := sg.Name
+				if sg.Stat != "" {
+					name += " (" + sg.Stat + ")"
+				}
+				fmt.Fprintf(&b, "| `%s` | %s | %s |\n", name, FormatValue(sg.Baseline, ""), FormatValue(sg.Value, ""))
+			}
 		}
 		fmt.Fprintf(&b, "\nCulprit evidence (%s):", s.Culprit.Evidence)
 		if s.Culprit.Func != "" {
@@ -63,12 +75,18 @@ func (r *Report) Markdown() string {
 			}
 			fmt.Fprintf(&b, " the defect lives in `%s`; %s in the %s profile (%.0f%% of it).",
 				culprit.ShortName(s.Culprit.Func), found, s.Culprit.Evidence, 100*s.Culprit.Share)
+			if s.Culprit.OffShare != nil {
+				fmt.Fprintf(&b, " With the fault off it carries %.0f%%.", 100**s.Culprit.OffShare)
+			}
 		}
 		b.WriteString("\n\nThe lab's own functions nearest the cost:\n\n")
 		for _, e := range s.Culprit.Hint {
 			fmt.Fprintf(&b, "- %5.1f%% `%s`\n", 100*e.Share, culprit.ShortName(e.Func))
 		}
 		fmt.Fprintf(&b, "\nNext: `%s`\n\nEvidence files: %s\n", s.Next, strings.Join(s.Evidence, ", "))
+		if len(s.Charts) > 0 {
+			fmt.Fprintf(&b, "\nFault off and on in one picture: %s\n", strings.Join(s.Charts, ", "))
+		}
 	}
 	return b.String()
 }
@@ -87,14 +105,14 @@ func (r *Report) PostmortemDraft() string {
 			fmt.Fprintf(&b, "- %s: `%s` = %s (threshold %s %s)\n", s.Fault, c.Metric,
 				FormatValue(c.Value, c.Unit), c.Op, FormatValue(c.Threshold, c.Unit))
 		}
+		impactOfProperties(&b, s)
 	}
 	b.WriteString("\n## Detection\n\nTODO: which alert or symptom would have paged first? See `docker-env/prometheus/rules/`.\n\n")
 	b.WriteString("## Timeline\n\n")
 	fmt.Fprintf(&b, "- %s run started (seed %d)\n", r.Started.Format("15:04:05Z"), r.Seed)
 	at := r.Started
 	for _, s := range r.Scenarios {
-		at = at.Add(secs(s.ElapsedSeconds))
-		fmt.Fprintf(&b, "- %s scenario %s ended: %s\n", at.Format("15:04:05Z"), s.Fault, s.Verdict)
+		at = timelineOf(&b, s, at)
 	}
 	b.WriteString("\n## Root cause\n\nTODO: the defect, the function it lives in, and why the code allowed it.\n\n")
 	b.WriteString("## Trigger\n\nTODO: the load or event that turned the latent defect into an incident.\n\n")

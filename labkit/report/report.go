@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/culprit"
+	"github.com/architect-roadmap/architect-roadmap/labkit/timeline"
 )
 
 // SchemaVersion identifies the report.json layout. Change it whenever a
 // field changes meaning, so a CI comparing runs across commits can tell.
-const SchemaVersion = "architect-roadmap/report/v1"
+const SchemaVersion = "architect-roadmap/report/v2" // v2: scenarios carry events
 
 // File names a run writes in its folder.
 const (
@@ -63,11 +64,24 @@ type Scenario struct {
 	Metrics map[string]float64 `json:"metrics"`
 	Checks  []Check            `json:"checks"`
 	Culprit Culprit            `json:"culprit"`
+	// Signals are the lab's common signals beside their fault-free
+	// baseline: all a fault=mystery run shows in place of Metrics and Checks.
+	Signals []Signal `json:"signals,omitempty"`
+	// Charts are fault=compare's pictures of this scenario: one SVG per key
+	// series with the fault-off and fault-on curves, relative to the run.
+	Charts []string `json:"charts,omitempty"`
 
 	Dir            string   `json:"dir"`      // evidence folder, relative to the working directory
 	Evidence       []string `json:"evidence"` // files in Dir
 	Next           string   `json:"next"`     // the one command to open next
 	ElapsedSeconds float64  `json:"elapsed_seconds"`
+
+	// Events are what happened during the scenario (kill, partition,
+	// restart ...), at their offsets from the window's start.
+	Events []timeline.Event `json:"events,omitempty"`
+
+	// Properties are the verdicts of the scenario's history checks.
+	Properties []Property `json:"properties,omitempty"`
 }
 
 // Check is one symptom threshold and what the run measured.
@@ -81,6 +95,14 @@ type Check struct {
 	Missing   bool    `json:"missing,omitempty"`
 }
 
+// Signal is one common signal of a run beside its value with the fault off.
+type Signal struct {
+	Name     string  `json:"name"`
+	Stat     string  `json:"stat,omitempty"` // how a time series was summed up: "max", "mean"; empty for env.Record
+	Baseline float64 `json:"baseline"`
+	Value    float64 `json:"value"`
+}
+
 // Culprit is where the defect lives and what the evidence says about it.
 type Culprit struct {
 	Func     string          `json:"func,omitempty"` // omitted in a mystery run
@@ -91,6 +113,15 @@ type Culprit struct {
 	Matched  string          `json:"matched,omitempty"`
 	Hint     []culprit.Entry `json:"hint"` // the lab's own functions nearest the cost, largest first
 	Error    string          `json:"error,omitempty"`
+
+	// OffShare is the frame's share of the same profile with the fault off,
+	// when that run was made (fault=compare, fault=mystery, labtest): a
+	// culprit is found only if it carries at most half of Share there.
+	OffShare *float64 `json:"off_share,omitempty"`
+
+	// Node is the node whose profile was read (runner.Culprit.Node); empty
+	// for the runner's own process.
+	Node string `json:"node,omitempty"`
 }
 
 // WriteJSON writes report.json in dir.

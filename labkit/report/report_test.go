@@ -52,7 +52,7 @@ func TestReadJSONRejectsOtherSchemas(t *testing.T) {
 	path := filepath.Join(dir, report.JSONFile)
 	require.NoError(t, os.WriteFile(path, []byte(`{"schema":"something/else"}`), 0o644))
 	_, err := report.ReadJSON(path)
-	require.ErrorContains(t, err, "want \"architect-roadmap/report/v1\"")
+	require.ErrorContains(t, err, "want \""+report.SchemaVersion+"\"")
 
 	require.NoError(t, os.WriteFile(path, []byte(`{`), 0o644))
 	_, err = report.ReadJSON(path)

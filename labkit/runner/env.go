@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
+	"github.com/architect-roadmap/architect-roadmap/labkit/history"
 )
 
 // Env is what a scenario's Run receives.
@@ -25,11 +26,13 @@ type Env struct {
 	Tracer   trace.TracerProvider // spans land in spans.json in the evidence folder
 	Dir      string               // this scenario's evidence folder
 
-	capture *evidence.Capture
+	capture    *evidence.Capture
+	keepSeries func(name string) bool // nil keeps every series; a mystery keeps the common signals
 
 	mu       sync.Mutex
 	recorded map[string]float64
 	cleanups []func()
+	history  *history.Recorder // made by History on first use
 }
 
 // Record sets a symptom metric the scenario's checks read.
@@ -40,7 +43,12 @@ func (e *Env) Record(metric string, v float64) {
 }
 
 // Series adds a time series of the lab's own to metrics.csv and the chart.
-func (e *Env) Series(name string, sample func() float64) { e.capture.Series(name, sample) }
+func (e *Env) Series(name string, sample func() float64) {
+	if e.keepSeries != nil && !e.keepSeries(name) {
+		return
+	}
+	e.capture.Series(name, sample)
+}
 
 // Snapshot captures one profile now rather than when the window closes.
 func (e *Env) Snapshot(kind evidence.Kind) error { return e.capture.Snapshot(kind) }

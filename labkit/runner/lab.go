@@ -27,8 +27,18 @@ type Lab struct {
 	Title  string
 	// Window is each scenario's load window (DefaultWindow when zero);
 	// duration= on the command line overrides it.
-	Window    time.Duration
+	Window time.Duration
+	// NoTrace turns runtime/trace off for every scenario of the lab (a trace
+	// of a minutes-long soak is hundreds of megabytes).
+	NoTrace   bool
 	Scenarios []Scenario
+	// Signals are the lab's common signals: what an on-call engineer's
+	// dashboard shows first, the same set whatever the fault (p99 latency,
+	// error rate, throughput, the backing store's QPS). Each is a name the
+	// scenarios pass to env.Record. A fault=mystery run shows these beside
+	// their fault-free baseline, with the runtime's own (goroutines, heap,
+	// GC pauses, scheduler latency, CPU), and nothing scenario-specific.
+	Signals []string
 	// Preflight, when set, runs once before any scenario: it connects to
 	// the services the lab will use and says which ones (for example
 	// "store: PostgreSQL at 127.0.0.1:5432 (POSTGRES_DSN)" or "store:
@@ -45,9 +55,17 @@ type Scenario struct {
 	// Tool is the command that reveals the fault. "{dir}" is replaced by the
 	// scenario's evidence folder. When empty the runner suggests
 	// `go tool pprof -top {dir}/<culprit evidence>.pprof`.
-	Tool    string
+	Tool string
+	// Window is this scenario's load window: minutes for a soak, a second
+	// for a unit. It overrides the lab's Window; duration= overrides both.
+	Window time.Duration
+	// NoTrace turns runtime/trace off for this scenario.
+	NoTrace bool
 	Culprit Culprit
 	Checks  []Check
+	// HistoryChecks are symptoms that are properties of the operations
+	// the scenario recorded with env.History() (see HistoryCheck).
+	HistoryChecks []HistoryCheck
 	// Run drives the scenario for env.Duration with the fault on or off
 	// (env.FaultOn) and records the symptom metrics with env.Record. It must
 	// return when ctx is cancelled. Resources that must outlive the evidence
@@ -70,7 +88,15 @@ type Culprit struct {
 	// MinShare is the cumulative share of the profile the frame must carry
 	// to count as found (DefaultMinShare when zero).
 	MinShare float64
+	// Node names the node whose profile must show the frame: "" is the
+	// runner's own process, "node2" that node's (its evidence folder, or,
+	// when the nodes share the runner's process, the samples node.Label
+	// tagged node2), and AnyNode whichever node shows it most.
+	Node string
 }
+
+// AnyNode as Culprit.Node: the frame may show in any node's profile.
+const AnyNode = "*"
 
 // DefaultMinShare: the culprit carries at least a fifth of its profile.
 const DefaultMinShare = 0.2
@@ -132,11 +158,18 @@ func (l Lab) Validate() error {
 	if _, err := l.Registry(); err != nil {
 		return err
 	}
+	seen := map[string]bool{}
+	for _, name := range l.Signals {
+		if name == "" || seen[name] {
+			return fmt.Errorf("runner: lab signal %q is empty or listed twice", name)
+		}
+		seen[name] = true
+	}
 	for _, s := range l.Scenarios {
 		switch {
 		case s.Run == nil:
 			return fmt.Errorf("runner: scenario %s has no Run function", s.Fault)
-		case len(s.Checks) == 0:
+		case len(s.Checks) == 0 && len(s.HistoryChecks) == 0:
 			return fmt.Errorf("runner: scenario %s declares no symptom check", s.Fault)
 		case s.Culprit.Func == "":
 			return fmt.Errorf("runner: scenario %s names no culprit function", s.Fault)
@@ -151,8 +184,12 @@ func (l Lab) Validate() error {
 	return nil
 }
 
-func (l Lab) window() time.Duration {
-	if l.Window > 0 {
+// window is a scenario's load window: its own, else the lab's, else the default.
+func (l Lab) window(sc Scenario) time.Duration {
+	switch {
+	case sc.Window > 0:
+		return sc.Window
+	case l.Window > 0:
 		return l.Window
 	}
 	return DefaultWindow

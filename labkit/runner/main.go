@@ -142,7 +142,7 @@ func parseFlags(name string, args []string, stdout io.Writer) (options, error) {
 	// The flag package's own error output is several lines with usage; we
 	// print one line naming what was expected instead.
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.fault, "fault", "off", "off | on | list | mystery | NAME[,NAME]")
+	fs.StringVar(&o.fault, "fault", "off", "off | on | compare | list | mystery | NAME[,NAME]")
 	fs.Var(durationFlag{&o.duration}, "duration", "load window per scenario, e.g. 3s (default: the lab's)")
 	fs.StringVar(&o.out, "out", "out", "folder the evidence is written under")
 	seed := fs.String("seed", "", "seed of randomized choices; printed by every run")
@@ -151,7 +151,7 @@ func parseFlags(name string, args []string, stdout io.Writer) (options, error) {
 	// The flag package calls Usage on every parse error; print it only for -h.
 	fs.Usage = func() {}
 	usage := func() {
-		fmt.Fprintf(stdout, "usage: %s [-fault=off|on|list|mystery|NAME[,NAME]] [-duration=3s] [-out=out] [-seed=N] [-answer=NAME -seed=N]\n", name)
+		fmt.Fprintf(stdout, "usage: %s [-fault=off|on|compare|list|mystery|NAME[,NAME]] [-duration=3s] [-out=out] [-seed=N] [-answer=NAME -seed=N]\n", name)
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
@@ -284,39 +284,22 @@ func run(ctx context.Context, lab Lab, sel fault.Selection, o options, stdout, s
 	rep := &report.Report{Schema: report.SchemaVersion, Lab: lab.Number, Title: lab.Title, Faults: sel.Label(),
 		Seed: o.seed, Started: started, GoVersion: runtime.Version(), NumCPU: runtime.NumCPU(),
 		GOMAXPROCS: runtime.GOMAXPROCS(0), OSArch: runtime.GOOS + "/" + runtime.GOARCH, Dir: dir, DebugAddr: dbg.Addr()}
-	mismatch := false
-	for _, sc := range lab.Scenarios {
-		on := sel.Enabled(sc.Fault)
-		if sel.Mode != fault.ModeOff && !on {
-			continue // fault=NAME and mystery run only the chosen scenarios
-		}
-		label := sc.Fault
-		if sel.Mode == fault.ModeMystery {
-			label = "mystery"
-		}
-		fmt.Fprintf(stdout, "▶ %-24s fault %-3s ... ", label, onOff(on))
-		reg := telemetry.NewRegistry()
-		metrics.set(reg)
-		res := RunScenario(ctx, lab, sc, ScenarioConfig{FaultOn: on, Seed: o.seed, Duration: o.duration,
-			Dir: filepath.Join(dir, label), Metrics: reg, Hidden: sel.Mode == fault.ModeMystery})
-		fmt.Fprintf(stdout, "%s (%.1fs)\n", res.Verdict, res.ElapsedSeconds)
-		if res.Error != "" {
-			fmt.Fprintf(stdout, "    error: %s\n", res.Error)
-		}
-		want := report.VerdictHealthy
-		if on {
-			want = report.VerdictSymptom
-		}
-		if res.Verdict != want && sel.Mode != fault.ModeMystery {
-			mismatch = true
-		}
-		rep.Scenarios = append(rep.Scenarios, res)
-		if ctx.Err() != nil {
-			break
-		}
+	s := &session{ctx: ctx, lab: lab, seed: o.seed, duration: o.duration, metrics: metrics, stdout: stdout}
+	var mismatch bool
+	switch sel.Mode {
+	case fault.ModeMystery:
+		rep.Scenarios = s.mystery(sel.On[0], dir)
+	case fault.ModeCompare:
+		rep.Scenarios, mismatch = s.compare(dir)
+	default:
+		rep.Scenarios, mismatch = s.each(sel, dir)
 	}
 	rep.Finished = time.Now().UTC()
-	printSummary(stdout, rep)
+	if sel.Mode == fault.ModeMystery {
+		printSignals(stdout, rep)
+	} else {
+		printSummary(stdout, rep)
+	}
 	if err := rep.WriteAll(dir); err != nil {
 		fmt.Fprintf(stderr, "%s: writing the report: %v\n", name, err)
 		return ExitMismatch
@@ -336,6 +319,106 @@ func run(ctx context.Context, lab Lab, sel fault.Selection, o options, stdout, s
 		return ExitMismatch
 	}
 	return ExitOK
+}
+
+// session is what every scenario of one run shares.
+type session struct {
+	ctx      context.Context
+	lab      Lab
+	seed     uint64
+	duration time.Duration
+	metrics  *currentGatherer
+	stdout   io.Writer
+}
+
+// scenario runs one scenario into dir, printing its progress line.
+func (s *session) scenario(sc Scenario, on bool, label, dir string, hidden bool) report.Scenario {
+	fmt.Fprintf(s.stdout, "▶ %-24s fault %-3s ... ", label, onOff(on))
+	reg := telemetry.NewRegistry()
+	s.metrics.set(reg)
+	res := RunScenario(s.ctx, s.lab, sc, ScenarioConfig{FaultOn: on, Seed: s.seed, Duration: s.duration,
+		Dir: dir, Metrics: reg, Hidden: hidden})
+	fmt.Fprintf(s.stdout, "%s (%.1fs)\n", res.Verdict, res.ElapsedSeconds)
+	if res.Error != "" {
+		fmt.Fprintf(s.stdout, "    error: %s\n", res.Error)
+	}
+	return res
+}
+
+// expected reports whether a result shows what its fault setting predicts.
+func expected(res report.Scenario) bool {
+	if res.FaultOn {
+		return res.Verdict == report.VerdictSymptom
+	}
+	return res.Verdict == report.VerdictHealthy
+}
+
+// each runs every scenario once: fault=off, fault=on, fault=NAME.
+func (s *session) each(sel fault.Selection, dir string) ([]report.Scenario, bool) {
+	var out []report.Scenario
+	mismatch := false
+	for _, sc := range s.lab.Scenarios {
+		on := sel.Enabled(sc.Fault)
+		if sel.Mode != fault.ModeOff && !on {
+			continue // fault=NAME runs only the chosen scenarios
+		}
+		res := s.scenario(sc, on, sc.Fault, filepath.Join(dir, sc.Fault), false)
+		mismatch = mismatch || !expected(res)
+		out = append(out, res)
+		if s.ctx.Err() != nil {
+			break
+		}
+	}
+	return out, mismatch
+}
+
+// compare runs every scenario with its fault off and then on, judges the
+// culprit on both paths, and charts each key series of the two runs on one
+// time axis in <scenario>/compare-<series>.svg.
+func (s *session) compare(dir string) ([]report.Scenario, bool) {
+	var out []report.Scenario
+	mismatch := false
+	for _, sc := range s.lab.Scenarios {
+		base := filepath.Join(dir, sc.Fault)
+		// Off first: a leak the fault leaves behind in the process must not
+		// show up in the fixed path's profiles.
+		off := s.scenario(sc, false, sc.Fault, filepath.Join(base, "off"), false)
+		if s.ctx.Err() != nil {
+			return append(out, off), true
+		}
+		on := s.scenario(sc, true, sc.Fault, filepath.Join(base, "on"), false)
+		Contrast(&on, off)
+		charts, err := compareCharts(base, off.Dir, on.Dir, on.Events)
+		if err != nil {
+			fmt.Fprintf(s.stdout, "    charts: %v\n", err)
+		}
+		on.Charts = charts
+		mismatch = mismatch || !expected(off) || !expected(on)
+		out = append(out, off, on)
+		if s.ctx.Err() != nil {
+			break
+		}
+	}
+	return out, mismatch
+}
+
+// mystery runs the hidden fault's scenario with the fault off (the
+// baseline) and then on (the incident), in folders named for neither, and
+// sets the incident's common signals beside their baseline.
+func (s *session) mystery(hidden, dir string) []report.Scenario {
+	var sc Scenario
+	for _, c := range s.lab.Scenarios {
+		if c.Fault == hidden {
+			sc = c
+		}
+	}
+	base := s.scenario(sc, false, "baseline", filepath.Join(dir, "baseline"), true)
+	if s.ctx.Err() != nil {
+		return []report.Scenario{base}
+	}
+	inc := s.scenario(sc, true, "incident", filepath.Join(dir, "incident"), true)
+	inc.Signals = signals(s.lab, base, inc)
+	return []report.Scenario{base, inc}
 }
 
 func onOff(on bool) string {
@@ -361,15 +444,54 @@ func printSummary(w io.Writer, r *report.Report) {
 	}
 	_ = tw.Flush()
 	for _, s := range r.Scenarios {
-		fmt.Fprintf(w, "\n%s\n  evidence: %s\n  next:     %s\n", s.Fault, s.Dir, s.Next)
+		fmt.Fprintf(w, "\n%s (fault %s)\n  evidence: %s\n  next:     %s\n", s.Fault, onOff(s.FaultOn), s.Dir, s.Next)
 		if s.Culprit.Func != "" && s.FaultOn {
 			found := "NOT found"
 			if s.Culprit.Found {
 				found = "found"
 			}
-			fmt.Fprintf(w, "  culprit:  %s — %s in the %s profile (%.0f%%)\n", culprit.ShortName(s.Culprit.Func), found,
-				s.Culprit.Evidence, 100*s.Culprit.Share)
+			share := fmt.Sprintf("%.0f%%", 100*s.Culprit.Share)
+			if s.Culprit.OffShare != nil {
+				share = fmt.Sprintf("%.0f%% with the fault on, %.0f%% off", 100*s.Culprit.Share, 100**s.Culprit.OffShare)
+			}
+			fmt.Fprintf(w, "  culprit:  %s — %s in the %s profile (%s)\n", culprit.ShortName(s.Culprit.Func), found,
+				s.Culprit.Evidence, share)
 		}
+		if len(s.Charts) > 0 {
+			fmt.Fprintf(w, "  charts:   %s\n", strings.Join(s.Charts, " "))
+		}
+	}
+}
+
+// printSignals is a mystery run's summary: what a dashboard shows first, the
+// same signals whatever the fault, beside the fault-free baseline.
+func printSignals(w io.Writer, r *report.Report) {
+	fmt.Fprintln(w)
+	var inc report.Scenario
+	for _, s := range r.Scenarios {
+		if s.FaultOn {
+			inc = s
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "SIGNAL\tBASELINE (fault-free)\tNOW\n")
+	for _, sg := range inc.Signals {
+		name := sg.Name
+		if sg.Stat != "" {
+			name += " (" + sg.Stat + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, report.FormatValue(sg.Baseline, ""), report.FormatValue(sg.Value, ""))
+	}
+	_ = tw.Flush()
+	for _, s := range r.Scenarios {
+		side := "baseline"
+		if s.FaultOn {
+			side = "incident"
+		}
+		fmt.Fprintf(w, "\n%s: %s\n  evidence: %s\n", side, s.Verdict, s.Dir)
+	}
+	if inc.Next != "" {
+		fmt.Fprintf(w, "  next:     %s\n", inc.Next)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,7 +41,13 @@ type ScenarioConfig struct {
 // never panics: a panicking or failing Run becomes an "error" verdict.
 func RunScenario(ctx context.Context, lab Lab, sc Scenario, cfg ScenarioConfig) report.Scenario {
 	if cfg.Duration <= 0 {
-		cfg.Duration = lab.window()
+		cfg.Duration = lab.window(sc)
+	}
+	cfg.Evidence.NoTrace = cfg.Evidence.NoTrace || sc.NoTrace || lab.NoTrace
+	if cfg.Evidence.SampleEvery <= 0 {
+		// About a thousand rows whatever the window: 100ms ticks for a unit,
+		// coarser for a soak, so metrics.csv and the charts stay readable.
+		cfg.Evidence.SampleEvery = max(100*time.Millisecond, cfg.Duration/1000)
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = telemetry.NewRegistry()
@@ -80,6 +87,11 @@ func RunScenario(ctx context.Context, lab Lab, sc Scenario, cfg ScenarioConfig) 
 		Metrics: cfg.Metrics, Tracer: tracing.Provider, Dir: cfg.Dir,
 		capture: capture, recorded: map[string]float64{},
 	}
+	if cfg.Hidden {
+		// A lab's own series are named for what its fault breaks; a mystery
+		// charts only the common signals.
+		env.keepSeries = func(name string) bool { return slices.Contains(lab.Signals, name) }
+	}
 
 	// A generous deadline: a scenario that hangs is a bug to report, not a
 	// reason for the learner's terminal to hang.
@@ -94,14 +106,16 @@ func RunScenario(ctx context.Context, lab Lab, sc Scenario, cfg ScenarioConfig) 
 
 	res.Metrics = env.metrics()
 	res.Evidence = append(capture.Files(), evidence.LogFile)
+	res.Events = capture.Events()
 	res.Culprit = judgeCulprit(sc.Culprit, cfg.Dir)
 	res.Next = next(sc, cfg.Dir)
 	res.Checks, res.Verdict = judgeChecks(sc.Checks, res.Metrics)
+	judgeHistory(ctx, sc.HistoryChecks, env, res.Events, &res)
 	if err := errors.Join(runErr, stopErr, spansErr); err != nil {
 		res.Verdict, res.Error = report.VerdictError, oneLine(err)
 	}
 	if cfg.Hidden {
-		hide(&res, cfg.Dir)
+		hide(&res, lab.Signals, cfg.Dir)
 	}
 	res.ElapsedSeconds = time.Since(started).Seconds()
 	return res
@@ -138,11 +152,8 @@ func judgeChecks(checks []Check, metrics map[string]float64) ([]report.Check, st
 
 func judgeCulprit(c Culprit, dir string) report.Culprit {
 	out := report.Culprit{Func: c.Func, Evidence: string(c.Evidence), Frame: c.Frame}
-	analyze := culprit.Analyze
-	if c.Evidence == evidence.Log {
-		analyze = culprit.AnalyzeLog
-	}
-	a, err := analyze(filepath.Join(dir, c.Evidence.File()))
+	a, node, err := analyzeCulprit(c, dir)
+	out.Node = node
 	if err != nil {
 		out.Error = err.Error()
 		return out
@@ -164,14 +175,33 @@ func next(sc Scenario, dir string) string {
 	if sc.Culprit.Evidence == evidence.Log {
 		return fmt.Sprintf("grep -E '\"level\":\"(warn|error)\"' %s", filepath.Join(dir, evidence.LogFile))
 	}
-	return fmt.Sprintf("go tool pprof -top %s", filepath.Join(dir, sc.Culprit.Evidence.File()))
+	return pprofCommand(sc.Culprit, dir)
 }
 
-// hide strips what would give a mystery fault away; the profiles stay.
-func hide(res *report.Scenario, dir string) {
+// hide strips what would give a mystery fault away: its name, its own
+// metrics and checks, its culprit and its hint. The profiles stay, and so do
+// the lab's common signals, which are the same whatever the fault.
+func hide(res *report.Scenario, signals []string, dir string) {
 	res.Fault, res.Description, res.Symptom, res.Tool = "mystery", "", "", ""
 	res.Culprit = report.Culprit{Evidence: "?"}
+	res.Checks = nil
+	for name := range res.Metrics {
+		if !slices.Contains(signals, name) {
+			delete(res.Metrics, name)
+		}
+	}
 	res.Next = fmt.Sprintf("ls %s   # then pick the profile that explains the symptom", dir)
+}
+
+// Contrast judges a culprit on both paths: it is found only when its frame
+// carries at least MinShare of the profile with the fault on (on.Culprit.Found)
+// and at most half of that share with the fault off. A frame every request
+// runs (a cache's load, a client's fetch) carries the same share either way,
+// so it names where the work is, not where the defect is.
+func Contrast(on *report.Scenario, off report.Scenario) {
+	share := off.Culprit.Share
+	on.Culprit.OffShare = &share
+	on.Culprit.Found = on.Culprit.Found && share <= on.Culprit.Share/2
 }
 
 // span is the part of a finished span a learner reads in spans.json.

@@ -128,7 +128,7 @@ func TestExecBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown fault", []string{"-fault=bogus"}, `unknown fault "bogus"; valid: off, on, list, mystery, toy-leak`},
+		{"unknown fault", []string{"-fault=bogus"}, `unknown fault "bogus"; valid: off, on, list, mystery, toy-leak, or compare`},
 		{"bad duration", []string{"-duration=abc"}, "expected a positive Go duration such as 3s"},
 		{"negative duration", []string{"-duration=-1s"}, "expected a positive Go duration"},
 		{"unknown flag", []string{"-nope"}, "valid flags: -fault, -duration, -out, -seed, -answer"},
@@ -194,7 +194,7 @@ func TestExecListRunAndMystery(t *testing.T) {
 	assert.Equal(t, runner.ExitOK, code)
 	assert.NotContains(t, out, "toy-leak", "a mystery run must not name its fault")
 	dir := strings.TrimSpace(strings.SplitN(strings.SplitN(out, "evidence: ", 2)[1], "\n", 2)[0])
-	for _, f := range []string{"report.json", "report.md", "postmortem-draft.md", "mystery/lab.log"} {
+	for _, f := range []string{"report.json", "report.md", "postmortem-draft.md", "incident/lab.log", "baseline/lab.log"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		require.NoError(t, err)
 		assert.NotContains(t, string(b), "toy-leak", "%s must not name the mystery fault", f)

@@ -135,7 +135,11 @@ func (s *Server) execute(c *client, args [][]byte) {
 		c.w.Simple("QUEUED")
 		return
 	}
+	s.busyClient.Store(c.id)
+	s.busySince.Store(time.Now().UnixNano())
+	s.busy.Store(cmd)
 	s.call(c, cmd, args)
+	s.busy.Store(nil)
 }
 
 // clusterRoute enforces slot ownership: all keys in one slot, and that slot served here.

@@ -50,6 +50,10 @@ type Config struct {
 	Log *zap.Logger
 	// ScriptTimeout bounds one Lua script (default 5 s); the script fails when it is reached.
 	ScriptTimeout time.Duration
+	// ShutdownTimeout bounds how long Serve waits, once its context ends, for the command in
+	// flight to finish (default 5 s). Past it the connections are closed and Serve returns an
+	// error naming the command, so one runaway command can never keep the process alive.
+	ShutdownTimeout time.Duration
 }
 
 // Server is a mini Redis instance.
@@ -81,6 +85,17 @@ type Server struct {
 	ln      net.Listener
 	closed  atomic.Bool
 	cancel  context.CancelFunc
+	// serveErr is what the Serve started by Start returned; Close reports it.
+	serveErr error
+	// drained is closed once every connection and background goroutine has stopped, which
+	// after a shutdown timeout happens only when the stuck command finally returns.
+	drained chan struct{}
+
+	// busy is the top-level command executing now, read without the executor lock by a
+	// shutdown that cannot take it.
+	busy       atomic.Pointer[command]
+	busyClient atomic.Int64
+	busySince  atomic.Int64 // unix nanoseconds
 }
 
 type stats struct {
@@ -105,6 +120,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ScriptTimeout == 0 {
 		cfg.ScriptTimeout = 5 * time.Second
 	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 5 * time.Second
+	}
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
@@ -119,6 +137,7 @@ func New(cfg Config) (*Server, error) {
 		startTime: time.Now(),
 		conns:     map[net.Conn]struct{}{},
 		lazyfree:  make(chan *store.Value, 1024),
+		drained:   make(chan struct{}),
 	}
 	s.slowlog.maxLen = cfg.SlowlogMaxLen
 	s.slowlog.slowerThan = cfg.SlowlogSlowerThan
@@ -187,18 +206,20 @@ func (s *Server) Start(addr string) (string, error) {
 		defer s.wg.Done()
 		if err := s.Serve(ctx, ln); err != nil {
 			s.log.Error("serve", zap.Error(err))
+			s.serveErr = err
 		}
 	}()
 	return ln.Addr().String(), nil
 }
 
-// Close stops a server started with Start and waits for its goroutines.
+// Close stops a server started with Start and waits for it, at most ShutdownTimeout for a
+// command in flight; the error names a command that did not finish in time.
 func (s *Server) Close() error {
 	if s.cancel != nil {
 		s.cancel()
 	}
 	s.wg.Wait()
-	return nil
+	return s.serveErr
 }
 
 // Serve accepts connections on ln until ctx ends, then closes every connection, flushes the AOF
@@ -238,13 +259,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}()
 	}
 	cancel()
+	// Wake the connections waiting for a request with a read deadline in the past, rather than
+	// closing them, so a command in flight still delivers its reply.
 	s.connsMu.Lock()
 	for c := range s.conns {
-		c.Close()
+		c.SetReadDeadline(time.Now())
 	}
 	s.connsMu.Unlock()
-	conns.Wait()
-	bg.Wait()
+	stopped := make(chan struct{})
+	go func() {
+		conns.Wait()
+		bg.Wait()
+		close(stopped)
+	}()
+	timer := time.NewTimer(s.cfg.ShutdownTimeout)
+	defer timer.Stop()
+	select {
+	case <-stopped:
+	case <-timer.C:
+		stuck := s.busyCommand()
+		s.closeConns()
+		go func() { <-stopped; close(s.drained) }()
+		// The AOF stays as the stuck command left it: flushing needs the lock it holds.
+		return errors.Join(err, fmt.Errorf("mini-redis: shutdown: %s still running after %v: connections closed, AOF not flushed", stuck, s.cfg.ShutdownTimeout))
+	}
+	s.closeConns()
+	defer close(s.drained)
 	if s.aof != nil {
 		s.mu.Lock()
 		ferr := s.aof.Flush()
@@ -253,6 +293,24 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.aof = nil
 	}
 	return err
+}
+
+func (s *Server) closeConns() {
+	s.connsMu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.connsMu.Unlock()
+}
+
+// busyCommand describes the command executing now, for the shutdown error.
+func (s *Server) busyCommand() string {
+	cmd := s.busy.Load()
+	if cmd == nil {
+		return "a command"
+	}
+	since := time.Since(time.Unix(0, s.busySince.Load())).Round(time.Millisecond)
+	return fmt.Sprintf("command %s (client id=%d, running for %v)", strings.ToUpper(cmd.name), s.busyClient.Load(), since)
 }
 
 func (s *Server) expireLoop(ctx context.Context) {

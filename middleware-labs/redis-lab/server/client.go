@@ -29,6 +29,7 @@ type client struct {
 	buf *bytes.Buffer // fake clients (AOF loader, Lua) reply into a buffer
 
 	proto           int
+	db              int // the selected database (SELECT)
 	closeAfterReply bool
 	replyErr        bool // the last reply written was an error
 	rewrite         [][]byte

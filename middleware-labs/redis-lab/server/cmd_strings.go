@@ -297,7 +297,11 @@ func cmdAppend(s *Server, c *client, args [][]byte) {
 	} else {
 		nv = args[2]
 	}
-	s.db.Set(string(args[1]), &store.Value{Kind: store.KindString, Str: nv}, true)
+	enc := store.EncAuto // a new key stores the argument as SET would
+	if v != nil {
+		enc = store.EncRaw
+	}
+	s.db.Set(string(args[1]), &store.Value{Kind: store.KindString, Str: nv, Enc: enc}, true)
 	c.w.Int(int64(len(nv)))
 }
 
@@ -343,7 +347,7 @@ func cmdUnlink(s *Server, c *client, args [][]byte) {
 			continue
 		}
 		select {
-		case s.lazyfree <- v:
+		case s.lazyfree <- lazyItem{s.db, v}:
 		default: // queue full: free inline rather than block the executor forever
 			s.db.Add(-store.ReleaseDetached(v))
 		}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -167,6 +168,9 @@ func (s *Server) clusterRoute(c *client, cmd *command, args [][]byte) bool {
 func (s *Server) call(c *client, cmd *command, args [][]byte) {
 	c.replyErr, c.rewrite, c.noPropagate = false, nil, false
 	c.lastCmd = cmd.name
+	if c.db != s.curDB {
+		s.useDB(c.db)
+	}
 	start := time.Now()
 	cmd.fn(s, c, args)
 	dur := time.Since(start)
@@ -182,13 +186,13 @@ func (s *Server) call(c *client, cmd *command, args [][]byte) {
 	}
 	if cmd.has(flagWrite) && !c.replyErr {
 		for _, k := range cmd.keyArgs(args) {
-			s.touchKey(string(k))
+			s.touchKey(s.curDB, string(k))
 		}
 		if !c.noPropagate {
 			if c.rewrite != nil {
-				s.propagate(c.rewrite)
+				s.propagate(s.curDB, c.rewrite)
 			} else {
-				s.propagate(args)
+				s.propagate(s.curDB, args)
 			}
 		}
 	}
@@ -196,13 +200,18 @@ func (s *Server) call(c *client, cmd *command, args [][]byte) {
 
 // propagate appends a write to the AOF; inside EXEC or a script the writes are wrapped in
 // MULTI/EXEC so a replay applies them atomically (and a torn transaction is dropped).
-func (s *Server) propagate(args [][]byte) {
+func (s *Server) propagate(db int, args [][]byte) {
 	if s.aof == nil {
 		return
 	}
 	if s.txnProp != nil && !s.txnProp.started {
 		s.txnProp.started = true
 		s.aof.Append([][]byte{[]byte("MULTI")})
+	}
+	if db != s.aofDB {
+		// As Redis does, the AOF says which database the following writes apply to.
+		s.aof.Append([][]byte{[]byte("SELECT"), strconv.AppendInt(nil, int64(db), 10)})
+		s.aofDB = db
 	}
 	s.aof.Append(args)
 }
@@ -228,9 +237,9 @@ func (s *Server) endTxnProp() {
 
 // onExpired runs when the keyspace drops an expired key: WATCHers are invalidated and a DEL is
 // propagated so the AOF replays the same history.
-func (s *Server) onExpired(key string) {
-	s.touchKey(key)
-	s.propagate([][]byte{[]byte("DEL"), []byte(key)})
+func (s *Server) onExpired(db int, key string) {
+	s.touchKey(db, key)
+	s.propagate(db, [][]byte{[]byte("DEL"), []byte(key)})
 	if s.metrics != nil {
 		s.metrics.expired.Inc()
 	}

@@ -180,6 +180,8 @@ func (sc *scripts) run(c *client, sha string, keys, argv [][]byte) {
 	L.SetContext(ctx)
 	defer L.RemoveContext()
 	sc.caller = c
+	// A script starts in its caller's database; a SELECT inside it stays inside it.
+	sc.fake.db = c.db
 	owner := sc.s.beginTxnProp()
 	top := L.GetTop()
 	err := L.CallByParam(lua.P{Fn: L.GetGlobal("f_" + sha), NRet: 1, Protect: true})

@@ -62,8 +62,14 @@ type Server struct {
 	log *zap.Logger
 
 	// mu is the executor lock: every command runs while holding it (see doc.go).
-	mu        sync.Mutex
+	mu sync.Mutex
+	// dbs are the numbered databases (SELECT); db and curDB are the one the command executing
+	// now addresses, which call() points at the client's selected database, so a command body
+	// just uses s.db.
+	dbs       []*store.DB
 	db        *store.DB
+	curDB     int
+	aofDB     int // the database the AOF's next command applies to (SELECT is emitted on change)
 	clients   map[int64]*client
 	watching  map[string]map[*client]struct{}
 	channels  map[string]map[*client]struct{}
@@ -73,10 +79,11 @@ type Server struct {
 	slowlog   slowlog
 	stats     stats
 	commands  map[string]*command
+	config    *configStore
 	startTime time.Time
 	nextID    atomic.Int64
 	metrics   *metrics
-	lazyfree  chan *store.Value
+	lazyfree  chan lazyItem
 	txnProp   *txnProp
 
 	wg      sync.WaitGroup
@@ -129,21 +136,26 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:       cfg,
 		log:       cfg.Log,
-		db:        store.New(cfg.Clock, cfg.Seed),
 		clients:   map[int64]*client{},
 		watching:  map[string]map[*client]struct{}{},
 		channels:  map[string]map[*client]struct{}{},
 		patterns:  map[string]map[*client]struct{}{},
 		startTime: time.Now(),
 		conns:     map[net.Conn]struct{}{},
-		lazyfree:  make(chan *store.Value, 1024),
+		lazyfree:  make(chan lazyItem, 1024),
 		drained:   make(chan struct{}),
 	}
 	s.slowlog.maxLen = cfg.SlowlogMaxLen
 	s.slowlog.slowerThan = cfg.SlowlogSlowerThan
 	s.commands = commandTable()
+	s.config = newConfigStore()
 	s.scripts = newScripts(s)
-	s.db.OnRemove = s.onExpired
+	for i := range Databases {
+		db := store.New(cfg.Clock, cfg.Seed+uint64(i))
+		s.dbs = append(s.dbs, db)
+	}
+	s.wireDBs()
+	s.db = s.dbs[0]
 	m, err := newMetrics(s, cfg.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("mini-redis: register metrics: %w", err)
@@ -175,6 +187,8 @@ func (s *Server) loadAOF() error {
 	if err != nil {
 		return err
 	}
+	// Appends continue in the database the file's last SELECT chose.
+	s.aofDB = loader.db
 	if res.Truncated {
 		s.log.Warn("!!! Warning: short read while loading the AOF file !!! AOF loaded anyway because aof-load-truncated is enabled",
 			zap.Int64("truncated_to", res.ValidLen), zap.Int64("file_len", res.FileLen))
@@ -325,8 +339,8 @@ func (s *Server) expireLoop(ctx context.Context) {
 			return
 		case <-t.C:
 			s.mu.Lock()
-			// Redis gives the slow cycle 25% of a tick.
-			s.db.ActiveExpire(s.cfg.ActiveExpireEvery / 4)
+			// Redis gives the slow cycle 25% of a tick, shared by the databases.
+			s.activeExpire(s.cfg.ActiveExpireEvery / 4)
 			s.flushAOF()
 			s.mu.Unlock()
 		}
@@ -340,11 +354,11 @@ func (s *Server) lazyFreeLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case v := <-s.lazyfree:
-			size := store.ReleaseDetached(v)
+		case it := <-s.lazyfree:
+			size := store.ReleaseDetached(it.v)
 			s.mu.Lock()
-			s.db.Add(-size)
-			s.db.Stats.LazyFreed++
+			it.db.Add(-size)
+			it.db.Stats.LazyFreed++
 			s.mu.Unlock()
 		}
 	}
@@ -441,8 +455,71 @@ func (s *Server) lookup(name []byte) *command {
 	return s.commands[string(buf[:len(name)])]
 }
 
-// DB exposes the keyspace to in-process tests and scenarios; hold Lock while using it.
-func (s *Server) DB() *store.DB { return s.db }
+// DB exposes database 0 to in-process tests and scenarios; hold Lock while using it.
+func (s *Server) DB() *store.DB { return s.dbs[0] }
+
+// Databases is the number of databases, Redis's default (`databases 16`).
+const Databases = 16
+
+// lazyItem is a value detached by UNLINK with the database whose accounting it leaves.
+type lazyItem struct {
+	db *store.DB
+	v  *store.Value
+}
+
+// wireDBs points each database's expiry hook at its index (again after SWAPDB).
+func (s *Server) wireDBs() {
+	for i, db := range s.dbs {
+		db.OnRemove = func(key string) { s.onExpired(i, key) }
+	}
+}
+
+// useDB makes database i the one commands address.
+func (s *Server) useDB(i int) {
+	s.curDB = i
+	s.db = s.dbs[i]
+}
+
+func (s *Server) activeExpire(budget time.Duration) int {
+	n := 0
+	for _, db := range s.dbs {
+		if db.ExpiresLen() > 0 {
+			n += db.ActiveExpire(budget / time.Duration(len(s.dbs)))
+		}
+	}
+	return n
+}
+
+// usedMemory and the keyspace stats add up every database, as INFO reports them.
+func (s *Server) usedMemory() int64 {
+	var n int64
+	for _, db := range s.dbs {
+		n += db.UsedMemory()
+	}
+	return n
+}
+
+func (s *Server) dbStats() store.Stats {
+	var t store.Stats
+	for _, db := range s.dbs {
+		st := db.Stats
+		t.ExpiredKeys += st.ExpiredKeys
+		t.KeyspaceHits += st.KeyspaceHits
+		t.KeyspaceMiss += st.KeyspaceMiss
+		t.ActiveCycles += st.ActiveCycles
+		t.LazyFreed += st.LazyFreed
+		t.SyncFreeNanos += st.SyncFreeNanos
+	}
+	return t
+}
+
+func (s *Server) keyCount() int {
+	n := 0
+	for _, db := range s.dbs {
+		n += db.Len()
+	}
+	return n
+}
 
 // Lock takes the executor lock (in-process callers only: tests and scenarios).
 func (s *Server) Lock() { s.mu.Lock() }
@@ -454,7 +531,7 @@ func (s *Server) Unlock() { s.mu.Unlock() }
 func (s *Server) ActiveExpireCycle() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.db.ActiveExpire(25 * time.Millisecond)
+	n := s.activeExpire(25 * time.Millisecond * Databases)
 	s.flushAOF()
 	return n
 }

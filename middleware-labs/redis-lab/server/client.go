@@ -48,6 +48,9 @@ type client struct {
 	pushW sync.WaitGroup
 
 	lastCmd string
+
+	block   *blockState     // set while the client waits in a blocking command
+	blockCh chan blockReply // the executor's answer to a blocked client
 }
 
 func (s *Server) newClient(conn net.Conn) *client {
@@ -82,6 +85,9 @@ func (s *Server) freeClient(c *client) {
 	}
 	for p := range c.psubs {
 		s.removeSub(s.patterns, p, c)
+	}
+	if c.block != nil {
+		s.unblock(c)
 	}
 	delete(s.clients, c.id)
 }

@@ -197,6 +197,7 @@ func cmdMove(s *Server, c *client, args [][]byte) {
 		dst.SetExpire(key, at)
 	}
 	s.touchKey(int(n), key)
+	s.signalKey(int(n), key)
 	c.w.Int(1)
 }
 
@@ -439,7 +440,7 @@ func cmdInfo(s *Server, c *client, args [][]byte) {
 		}
 		kv("connected_clients", len(s.clients))
 		kv("pubsub_clients", subs)
-		kv("blocked_clients", 0)
+		kv("blocked_clients", s.blockedClients)
 	})
 	section("memory", func() {
 		var ms runtime.MemStats
@@ -602,6 +603,3 @@ func cmdCluster(s *Server, c *client, args [][]byte) {
 		c.err(unknownSubcommand(args[1], "cluster"))
 	}
 }
-
-// wakeBlockedDB is a placeholder hook until blocking commands exist.
-func (s *Server) wakeBlockedDB(int) {}

@@ -183,6 +183,7 @@ func cmdPush(s *Server, c *client, args [][]byte) {
 		delta += int64(len(e)) + 32
 	}
 	s.db.Add(delta)
+	s.signalKey(s.curDB, string(args[1]))
 	c.w.Int(int64(v.List.Len()))
 }
 

@@ -140,6 +140,9 @@ func (s *Server) execute(c *client, args [][]byte) {
 	s.busySince.Store(time.Now().UnixNano())
 	s.busy.Store(cmd)
 	s.call(c, cmd, args)
+	if len(s.ready) > 0 {
+		s.serveBlocked()
+	}
 	s.busy.Store(nil)
 }
 

@@ -66,25 +66,30 @@ type Server struct {
 	// dbs are the numbered databases (SELECT); db and curDB are the one the command executing
 	// now addresses, which call() points at the client's selected database, so a command body
 	// just uses s.db.
-	dbs       []*store.DB
-	db        *store.DB
-	curDB     int
-	aofDB     int // the database the AOF's next command applies to (SELECT is emitted on change)
-	clients   map[int64]*client
-	watching  map[string]map[*client]struct{}
-	channels  map[string]map[*client]struct{}
-	patterns  map[string]map[*client]struct{}
-	aof       *aof.File
-	scripts   *scripts
-	slowlog   slowlog
-	stats     stats
-	commands  map[string]*command
-	config    *configStore
-	startTime time.Time
-	nextID    atomic.Int64
-	metrics   *metrics
-	lazyfree  chan lazyItem
-	txnProp   *txnProp
+	dbs      []*store.DB
+	db       *store.DB
+	curDB    int
+	aofDB    int // the database the AOF's next command applies to (SELECT is emitted on change)
+	clients  map[int64]*client
+	watching map[string]map[*client]struct{}
+	// blocked lists the clients blocked on each key (watchKey), in the order they blocked;
+	// ready collects keys pushed to by the command running now.
+	blocked        map[string][]*client
+	ready          []readyKey
+	blockedClients int
+	channels       map[string]map[*client]struct{}
+	patterns       map[string]map[*client]struct{}
+	aof            *aof.File
+	scripts        *scripts
+	slowlog        slowlog
+	stats          stats
+	commands       map[string]*command
+	config         *configStore
+	startTime      time.Time
+	nextID         atomic.Int64
+	metrics        *metrics
+	lazyfree       chan lazyItem
+	txnProp        *txnProp
 
 	wg      sync.WaitGroup
 	connsMu sync.Mutex
@@ -138,6 +143,7 @@ func New(cfg Config) (*Server, error) {
 		log:       cfg.Log,
 		clients:   map[int64]*client{},
 		watching:  map[string]map[*client]struct{}{},
+		blocked:   map[string][]*client{},
 		channels:  map[string]map[*client]struct{}{},
 		patterns:  map[string]map[*client]struct{}{},
 		startTime: time.Now(),
@@ -387,15 +393,23 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		s.connsMu.Unlock()
 	}()
 	batch := make([][][]byte, 0, 64)
+	var pending [][][]byte // requests left over when a blocking command blocked mid-pipeline
 	for ctx.Err() == nil {
-		args, err := c.r.ReadCommand()
-		if err != nil {
-			s.replyProtocolError(c, err)
-			return
+		var err error
+		if len(pending) > 0 {
+			batch = append(batch[:0], pending...)
+			pending = pending[:0]
+		} else {
+			args, rerr := c.r.ReadCommand()
+			if rerr != nil {
+				s.replyProtocolError(c, rerr)
+				return
+			}
+			batch = append(batch[:0], args)
 		}
-		batch = append(batch[:0], args)
 		// Everything already buffered is a pipeline: run it under one lock, flush once.
 		for c.r.Buffered() > 0 && len(batch) < 1024 {
+			var args [][]byte
 			args, err = c.r.ReadCommand()
 			if err != nil {
 				break
@@ -404,20 +418,34 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		}
 		c.outMu.Lock()
 		s.mu.Lock()
-		for _, a := range batch {
+		for i, a := range batch {
 			s.execute(c, a)
 			if c.closeAfterReply {
+				break
+			}
+			if c.block != nil {
+				pending = append(pending, batch[i+1:]...)
 				break
 			}
 		}
 		s.flushAOF()
 		// Encode into memory under the lock; the socket write happens after it is released.
 		c.w.Flush()
+		blocked := c.block
 		s.mu.Unlock()
 		ferr := c.flushOut()
 		c.outMu.Unlock()
 		if ferr != nil || c.closeAfterReply {
 			return
+		}
+		if blocked != nil {
+			next, alive := s.waitBlocked(ctx, c, blocked)
+			if !alive {
+				return
+			}
+			if next != nil {
+				pending = append(pending, next)
+			}
 		}
 		if err != nil {
 			s.replyProtocolError(c, err)

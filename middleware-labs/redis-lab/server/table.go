@@ -78,6 +78,10 @@ func commandTable() map[string]*command {
 		{name: "rpush", arity: -3, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdPush},
 		{name: "lpop", arity: -2, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdPop},
 		{name: "rpop", arity: -2, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdPop},
+		{name: "blpop", arity: -3, flags: w, firstKey: 1, lastKey: -2, step: 1, fn: cmdBPop},
+		{name: "brpop", arity: -3, flags: w, firstKey: 1, lastKey: -2, step: 1, fn: cmdBPop},
+		{name: "lmove", arity: 5, flags: w, firstKey: 1, lastKey: 2, step: 1, fn: cmdLMove},
+		{name: "blmove", arity: 6, flags: w, firstKey: 1, lastKey: 2, step: 1, fn: cmdLMove},
 		{name: "lrange", arity: 4, flags: r, firstKey: 1, lastKey: 1, step: 1, fn: cmdLRange},
 		{name: "llen", arity: 2, flags: r | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdLLen},
 		// sets

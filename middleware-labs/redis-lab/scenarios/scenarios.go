@@ -30,7 +30,7 @@ func Lab() runner.Lab {
 				Fault:       "big-key",
 				Description: "an export reads a hash of a million fields with one HGETALL, built whole under the executor lock",
 				Symptom:     "every other client's request that overlaps the export waits for the whole reply to be built",
-				Tool:        "go tool pprof -top -focus cmdHGetAll {dir}/goroutine.pprof",
+				Tool:        "go tool pprof -top -cum -focus serveConn {dir}/goroutine.pprof",
 				Culprit:     runner.Culprit{Func: "server.cmdHGetAll", Frame: "Mutex).lockSlow", Evidence: evidence.Goroutine},
 				Checks: []runner.Check{
 					{Metric: "others_p99_during_export_ms", Op: runner.Above, Threshold: 30, Unit: "ms"},

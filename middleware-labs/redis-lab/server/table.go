@@ -117,6 +117,9 @@ func commandTable() map[string]*command {
 		{name: "eval", arity: -3, flags: ns, keys: evalKeys, fn: cmdEval},
 		{name: "evalsha", arity: -3, flags: ns, keys: evalKeys, fn: cmdEval},
 		{name: "script", arity: -2, flags: ns, fn: cmdScript},
+		{name: "function", arity: -2, flags: ns, fn: cmdFunction},
+		{name: "fcall", arity: -3, flags: ns, keys: evalKeys, fn: cmdFCall},
+		{name: "fcall_ro", arity: -3, flags: ns, keys: evalKeys, fn: cmdFCall},
 	}
 	m := make(map[string]*command, len(list))
 	for _, c := range list {

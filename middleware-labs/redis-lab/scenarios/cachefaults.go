@@ -104,7 +104,7 @@ func runPenetration(ctx context.Context, env *runner.Env) error {
 }
 
 // runAvalanche: a deploy warms the whole catalogue in one batch (one store query, one pipeline of
-// SETs) with one TTL, so every key expires in the same millisecond two thirds into the window and
+// SETs) with one TTL, so every key expires in the same millisecond four fifths into the window and
 // the store takes the whole catalogue as one spike. The fix is what a senior engineer ships:
 // the warm-up staggers the first expiries over one TTL (StaggerWarm) and every refill adds 20%
 // jitter, so the cache starts, and stays, in the steady state where about catalogue/TTL keys
@@ -120,7 +120,8 @@ func runAvalanche(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return err
 	}
-	// One expiry wave inside the window with the fault (at 2/3 of it, the next one falls outside).
+	// One expiry wave inside the window with the fault, with time to refill; the next one falls
+	// outside it (README: "cache-avalanche: the window and the TTLs").
 	ttl := env.Duration * 4 / 5
 	opt := cache.Options{Prefix: b.prefix, TTL: ttl, Seed: env.Seed}
 	if !env.FaultOn {

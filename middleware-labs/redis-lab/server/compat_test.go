@@ -261,3 +261,51 @@ func TestObjectEncoding(t *testing.T) {
 		{args: []any{"OBJECT", "FREQ", "r"}, wantErr: "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."},
 	})
 }
+
+// TestAOFReplaysDatabases: writes to several databases, a MOVE, a SWAPDB, a served BLPOP, SPOP
+// and INCRBYFLOAT reach the AOF (with SELECT where the database changes) and replay to the same
+// state after a restart.
+func TestAOFReplaysDatabases(t *testing.T) {
+	path := t.TempDir() + "/appendonly.aof"
+	ctx := context.Background()
+	s, err := New(Config{AOFPath: path})
+	require.NoError(t, err)
+	addr, err := s.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	db0 := redis.NewClient(&redis.Options{Addr: addr})
+	db7 := redis.NewClient(&redis.Options{Addr: addr, DB: 7})
+	require.NoError(t, db0.Set(ctx, "k", "zero", 0).Err())
+	require.NoError(t, db7.Set(ctx, "k", "seven", 0).Err())
+	require.NoError(t, db7.Set(ctx, "moved", "m", 0).Err())
+	require.NoError(t, db7.Move(ctx, "moved", 3).Err())
+	require.NoError(t, db7.IncrByFloat(ctx, "f", 1.5).Err())
+	require.NoError(t, db7.SAdd(ctx, "s", "a", "b", "c").Err())
+	popped := db7.SPop(ctx, "s").Val()
+	done := make(chan string, 1)
+	go func() { done <- db7.BLPop(ctx, 0, "q").Val()[1] }()
+	waitBlocked(t, db0, 1)
+	require.NoError(t, db7.RPush(ctx, "q", "x", "y").Err())
+	assert.Equal(t, "x", <-done)
+	require.NoError(t, db0.Do(ctx, "SWAPDB", 3, 4).Err())
+	db0.Close()
+	db7.Close()
+	require.NoError(t, s.Close())
+
+	s2, addr2 := start(t, Config{AOFPath: path})
+	_ = s2
+	check := func(db int, key, want string) {
+		c := redis.NewClient(&redis.Options{Addr: addr2, DB: db})
+		defer c.Close()
+		assert.Equal(t, want, c.Get(ctx, key).Val(), "db %d key %s", db, key)
+	}
+	check(0, "k", "zero")
+	check(7, "k", "seven")
+	check(4, "moved", "m")
+	check(3, "moved", "")
+	check(7, "f", "1.5")
+	c7 := redis.NewClient(&redis.Options{Addr: addr2, DB: 7})
+	defer c7.Close()
+	assert.NotContains(t, c7.SMembers(ctx, "s").Val(), popped)
+	assert.Len(t, c7.SMembers(ctx, "s").Val(), 2)
+	assert.Equal(t, []string{"y"}, c7.LRange(ctx, "q", 0, -1).Val())
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -308,4 +309,45 @@ func TestAOFReplaysDatabases(t *testing.T) {
 	assert.NotContains(t, c7.SMembers(ctx, "s").Val(), popped)
 	assert.Len(t, c7.SMembers(ctx, "s").Val(), 2)
 	assert.Equal(t, []string{"y"}, c7.LRange(ctx, "q", 0, -1).Val())
+}
+
+func TestElementScans(t *testing.T) {
+	_, addr := start(t, Config{})
+	rdb := newRedis(t, addr, 2)
+	ctx := context.Background()
+	runSteps(t, rdb, []step{
+		{args: []any{"ZADD", "z", "1.5", "a", "2", "b"}, want: int64(2)},
+		{args: []any{"ZSCAN", "z", "0"}, want: []any{"0", []any{"a", "1.5", "b", "2"}}},
+		{args: []any{"ZSCAN", "z", "0", "MATCH", "a*", "COUNT", "1"}, want: []any{"0", []any{"a", "1.5"}}},
+		{args: []any{"HSCAN", "nokey", "0"}, want: []any{"0", []any{}}},
+		{args: []any{"SSCAN", "z", "0"}, wantErr: "WRONGTYPE Operation against a key holding the wrong kind of value"},
+		{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
+		{args: []any{"HSCAN", "h", "abc"}, wantErr: "ERR invalid cursor"},
+		{args: []any{"HSCAN", "h", "0", "COUNT", "0"}, wantErr: "ERR syntax error"},
+		{args: []any{"HSCAN", "h", "0", "foo"}, wantErr: "ERR syntax error"},
+		{args: []any{"HSCAN", "h", "0", "MATCH", evilPattern(20)}, want: []any{"0", []any{}}},
+	})
+	// A big set is walked in steps; every member comes back exactly once over the walk.
+	members := make([]any, 0, 1000)
+	for i := range 1000 {
+		members = append(members, "m"+strconv.Itoa(i))
+	}
+	require.NoError(t, rdb.SAdd(ctx, "big", members...).Err())
+	seen := map[string]int{}
+	var cursor uint64
+	for steps := 0; ; steps++ {
+		require.Less(t, steps, 1000)
+		keys, next, err := rdb.SScan(ctx, "big", cursor, "m*", 50).Result()
+		require.NoError(t, err)
+		for _, k := range keys {
+			seen[k]++
+		}
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	assert.Len(t, seen, 1000)
+	for k, n := range seen {
+		assert.Equal(t, 1, n, k)
+	}
 }

@@ -63,6 +63,9 @@ func commandTable() map[string]*command {
 		{name: "type", arity: 2, flags: r | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdType},
 		{name: "scan", arity: -2, flags: r, fn: cmdScan},
 		{name: "object", arity: -2, flags: r, firstKey: 2, lastKey: 2, step: 1, fn: cmdObject},
+		{name: "hscan", arity: -3, flags: r, firstKey: 1, lastKey: 1, step: 1, fn: cmdElemScan},
+		{name: "sscan", arity: -3, flags: r, firstKey: 1, lastKey: 1, step: 1, fn: cmdElemScan},
+		{name: "zscan", arity: -3, flags: r, firstKey: 1, lastKey: 1, step: 1, fn: cmdElemScan},
 		{name: "keys", arity: 2, flags: r, fn: cmdKeys},
 		// hashes
 		{name: "hset", arity: -4, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdHSet},

@@ -532,7 +532,7 @@ func cmdScan(s *Server, c *client, args [][]byte) {
 		}
 	}
 	keys, next := s.db.Scan(cursor, count, func(k string) bool {
-		if pattern != nil && !globMatch(pattern, []byte(k)) {
+		if pattern != nil && !matchesKey(pattern, k) {
 			return false
 		}
 		return typ == "" || s.db.Type(k).String() == typ
@@ -545,10 +545,16 @@ func cmdScan(s *Server, c *client, args [][]byte) {
 	}
 }
 
+// matchesKey is KEYS's and SCAN's test: the pattern "*" takes every key without matching, so it
+// includes the empty key, which stringmatchlen alone would not match.
+func matchesKey(pattern []byte, key string) bool {
+	return (len(pattern) == 1 && pattern[0] == '*') || globMatch(pattern, []byte(key))
+}
+
 func cmdKeys(s *Server, c *client, args [][]byte) {
 	var out []string
 	for _, k := range s.db.Keys() {
-		if globMatch(args[1], []byte(k)) && s.db.Exists(k) {
+		if matchesKey(args[1], k) && s.db.Exists(k) {
 			out = append(out, k)
 		}
 	}

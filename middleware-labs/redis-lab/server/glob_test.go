@@ -193,6 +193,10 @@ func TestKeysEvilPatternDoesNotStall(t *testing.T) {
 	}
 	assert.Equal(t, []string{key}, rdb.Keys(ctx, strings.Repeat("a*", 20)+"a").Val())
 	assert.Equal(t, "PONG", rdb.Ping(ctx).Val())
+	// As Redis: "*" lists the empty key, "**" does not (stringmatchlen never matches "").
+	require.NoError(t, rdb.Set(ctx, "", "empty", 0).Err())
+	assert.ElementsMatch(t, []string{key, ""}, rdb.Keys(ctx, "*").Val())
+	assert.Equal(t, []string{key}, rdb.Keys(ctx, "**").Val())
 }
 
 // FuzzGlobMatch compares the linear matcher with the recursive reference on short inputs (where

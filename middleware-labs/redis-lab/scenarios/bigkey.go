@@ -41,8 +41,9 @@ const (
 //
 // Fix: the same data split into 1024 hashes by a hash of the field; the export reads them one
 // HGETALL at a time and processes each before the next. Other clients get the executor between
-// buckets, and no reply is larger than one bucket. (HSCAN over the single key would bound each
-// call too; splitting the key also keeps each hash small for HDEL, DEL and replication.)
+// buckets, and no reply is larger than one bucket. (On Redis, HSCAN over the single key would bound
+// each call too; this server's HSCAN bounds the reply but walks the whole key on every call. Splitting
+// the key also keeps each hash small for HDEL, DEL and replication.)
 func runBigKey(ctx context.Context, env *runner.Env) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

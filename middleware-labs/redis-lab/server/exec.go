@@ -137,7 +137,6 @@ func (s *Server) execute(c *client, args [][]byte) {
 		return
 	}
 	s.busyClient.Store(c.id)
-	s.busySince.Store(time.Now().UnixNano())
 	s.busy.Store(cmd)
 	s.call(c, cmd, args)
 	if len(s.ready) > 0 {
@@ -175,7 +174,11 @@ func (s *Server) call(c *client, cmd *command, args [][]byte) {
 		s.useDB(c.db)
 	}
 	start := time.Now()
+	if s.depth++; s.depth == 1 {
+		s.busySince.Store(start.UnixNano())
+	}
 	cmd.fn(s, c, args)
+	s.depth--
 	dur := time.Since(start)
 	cmd.calls++
 	cmd.usec += dur.Microseconds()
@@ -188,8 +191,10 @@ func (s *Server) call(c *client, cmd *command, args [][]byte) {
 		s.slowlog.add(c, args, dur)
 	}
 	if cmd.has(flagWrite) && !c.replyErr {
-		for _, k := range cmd.keyArgs(args) {
-			s.touchKey(s.curDB, string(k))
+		if len(s.watching) > 0 { // no WATCH anywhere: skip building the key list
+			for _, k := range cmd.keyArgs(args) {
+				s.touchKey(s.curDB, string(k))
+			}
 		}
 		if !c.noPropagate {
 			if c.rewrite != nil {

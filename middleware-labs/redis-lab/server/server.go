@@ -69,6 +69,7 @@ type Server struct {
 	dbs      []*store.DB
 	db       *store.DB
 	curDB    int
+	depth    int // nesting of call(): EXEC and scripts call commands inside a command
 	aofDB    int // the database the AOF's next command applies to (SELECT is emitted on change)
 	clients  map[int64]*client
 	watching map[string]map[*client]struct{}

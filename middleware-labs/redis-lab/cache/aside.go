@@ -23,9 +23,17 @@ type Options struct {
 	Prefix string
 	// TTL is the base time to live of a cached product.
 	TTL time.Duration
-	// Jitter adds a random extra TTL in [0, Jitter·TTL), so keys loaded together do not expire
-	// together (the avalanche fix).
+	// Jitter adds a random extra TTL in [0, Jitter·TTL) to every fill, so keys loaded together
+	// drift apart instead of expiring together (the avalanche fix, part 1). 0.1 to 0.3 is the
+	// usual range: enough to spread a cohort over seconds, little enough that the TTL still
+	// bounds staleness.
 	Jitter float64
+	// StaggerWarm makes Warm spread the first expiries evenly over one TTL (the k-th of n keys
+	// gets k/n of the TTL), as if each key had been filled at its own moment of the last TTL:
+	// the cache starts in its steady state (the avalanche fix, part 2). A cache warmed in one
+	// batch with one TTL otherwise expires in one instant, and jitter of 30% only spreads that
+	// instant over 30% of a TTL.
+	StaggerWarm bool
 	// NullTTL caches "not found" for this long (penetration fix, part 1); 0 disables it.
 	NullTTL time.Duration
 	// Bloom rejects ids that cannot exist before Redis or the store are asked (penetration fix,
@@ -128,14 +136,30 @@ func (a *Aside) ttl() time.Duration {
 	return a.opt.TTL + extra
 }
 
-// Warm loads ids into the cache in one batch, as a deploy or a cold start does.
+// Warm loads ids into the cache in one batch, as a deploy or a cold start does: one store query
+// per chunk of ids and one pipeline of SETs, so without StaggerWarm every key gets the same
+// deadline to the millisecond.
 func (a *Aside) Warm(ctx context.Context, ids []int64) error {
-	for _, id := range ids {
-		if _, err := a.fill(ctx, id); err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
+	ps, err := a.store.Products(ctx, ids)
+	if err != nil {
+		return err
+	}
+	pipe := a.rdb.Pipeline()
+	for i, p := range ps {
+		pipe.Set(ctx, a.key(p.ID), encodeProduct(p), a.warmTTL(i, len(ps)))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("cache: warm %d keys: %w", len(ps), err)
 	}
 	return nil
+}
+
+// warmTTL is the TTL of the i-th of n keys warmed together.
+func (a *Aside) warmTTL(i, n int) time.Duration {
+	if !a.opt.StaggerWarm {
+		return a.ttl()
+	}
+	return max(time.Millisecond, a.opt.TTL*time.Duration(i+1)/time.Duration(n))
 }
 
 // Stats are the reader's counters.
@@ -320,7 +344,8 @@ func (r *ClusterReader) Get(ctx context.Context, key string) (string, error) {
 	return r.fetch(ctx, key)
 }
 
-// fetch is the network read: with no near cache it runs for every request.
+// fetch is the network read from the node that owns key's slot: with no near cache it runs for
+// every request, so every read of a hot key lands on one node.
 func (r *ClusterReader) fetch(ctx context.Context, key string) (string, error) {
 	v, err := r.rdb.Get(ctx, key).Result()
 	if errors.Is(err, redis.Nil) {

@@ -2,6 +2,8 @@ package cache
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -57,4 +59,46 @@ func TestAsideAgainstMiniRedisAndSQLite(t *testing.T) {
 	v2, err := r.Get(ctx, "hot")
 	require.NoError(t, err)
 	assert.Equal(t, v, v2, "served from the near cache within its TTL")
+}
+
+// TestWarmSetsOneDeadlineOrStaggers: a plain warm-up gives every key the same TTL (the avalanche
+// defect); StaggerWarm spreads the first expiries evenly over one TTL.
+func TestWarmSetsOneDeadlineOrStaggers(t *testing.T) {
+	s, err := server.New(server.Config{})
+	require.NoError(t, err)
+	addr, err := s.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	defer s.Close()
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	st, err := OpenSQLite("warm")
+	require.NoError(t, err)
+	defer st.Close()
+	ctx := context.Background()
+	const n = 600
+	require.NoError(t, st.Seed(ctx, n, 1000))
+	ids := make([]int64, n+5) // five ids that do not exist are skipped
+	for i := range ids {
+		ids[i] = int64(i + 1)
+	}
+	ttls := func(prefix string, stagger bool) []time.Duration {
+		a := NewAside(rdb, st, Options{Prefix: prefix, TTL: time.Minute, StaggerWarm: stagger})
+		q := st.Queries()
+		require.NoError(t, a.Warm(ctx, ids))
+		assert.Equal(t, q+2, st.Queries(), "one store query per 500 ids")
+		var out []time.Duration
+		for id := int64(1); id <= n; id++ {
+			out = append(out, rdb.PTTL(ctx, prefix+"product:"+strconv.FormatInt(id, 10)).Val())
+		}
+		assert.Equal(t, int64(0), rdb.Exists(ctx, prefix+"product:"+strconv.Itoa(n+1)).Val(), "ids that do not exist are not cached")
+		return out
+	}
+	for _, d := range ttls("one:", false) {
+		assert.InDelta(t, time.Minute.Seconds(), d.Seconds(), 1, "one TTL for the whole batch")
+	}
+	spread := ttls("stagger:", true)
+	slices.Sort(spread)
+	assert.Less(t, spread[0], 2*time.Second, "the first key expires within the first n-th of the TTL")
+	assert.InDelta(t, 30, spread[n/2].Seconds(), 1, "the median key at half the TTL")
+	assert.InDelta(t, 60, spread[n-1].Seconds(), 1, "the last at the full TTL")
 }

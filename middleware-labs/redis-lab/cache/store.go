@@ -132,6 +132,48 @@ func (s *Store) Product(ctx context.Context, id int64) (Product, bool, error) {
 	return p, true, nil
 }
 
+// Products loads many products and their units sold, in chunks of 500 ids per query (a warm-up
+// reads the catalogue this way rather than one row per query). Ids that do not exist are
+// skipped.
+func (s *Store) Products(ctx context.Context, ids []int64) ([]Product, error) {
+	var out []Product
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		ps, err := s.productChunk(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ps...)
+	}
+	return out, nil
+}
+
+func (s *Store) productChunk(ctx context.Context, ids []int64) ([]Product, error) {
+	defer s.enter()()
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT p.id, p.name, p.price, COALESCE(SUM(o.qty), 0)
+		FROM lab5_products p LEFT JOIN lab5_orders o ON o.product_id = p.id
+		WHERE p.id IN (`+in+`) GROUP BY p.id, p.name, p.price ORDER BY p.id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("cache: load %d products: %w", len(ids), err)
+	}
+	defer rows.Close()
+	var out []Product
+	for rows.Next() {
+		var p Product
+		if err := rows.Scan(&p.ID, &p.Name, &p.Price, &p.Sold); err != nil {
+			return nil, fmt.Errorf("cache: load products: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // TopSellers is the expensive query behind the home page: a full aggregation over every order.
 func (s *Store) TopSellers(ctx context.Context, limit int) ([]int64, error) {
 	defer s.enter()()

@@ -20,7 +20,39 @@ import (
 
 // startMini starts an in-process mini Redis on a free port; it stops at env cleanup.
 func startMini(env *runner.Env, node string, cfg server.Config) (*server.Server, string, error) {
-	return startMiniAt(env, node, "127.0.0.1:0", cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: listen: %w", node, err)
+	}
+	s, err := serveMini(env, node, ln, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	return s, ln.Addr().String(), nil
+}
+
+// serveMini serves a mini Redis on ln, a listener the caller already holds: cluster nodes must
+// know each other's addresses before any of them serves, and closing a port to rebind it later
+// would let another process take it in between. The server stops at env cleanup; ln is closed
+// either way.
+func serveMini(env *runner.Env, node string, ln net.Listener, cfg server.Config) (*server.Server, error) {
+	cfg.Metrics = wrapNode(env, node)
+	cfg.Seed = env.Seed
+	s, err := server.New(cfg)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("%s: %w", node, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.Serve(ctx, ln); err != nil {
+			env.Log.Error("mini redis: serve", zap.String("node", node), zap.Error(err))
+		}
+	}()
+	env.Cleanup(func() { cancel(); <-done })
+	return s, nil
 }
 
 func wrapNode(env *runner.Env, node string) prometheus.Registerer {

@@ -19,7 +19,7 @@ func Lab() runner.Lab {
 		Scenarios: []runner.Scenario{
 			{
 				Fault:       "hot-key",
-				Description: "a Zipf workload hammers one key, so one node of a 3-node cluster serves most of the traffic",
+				Description: "a Zipf workload reads its hottest keys from their slot's node on every request, so one node of a 3-node cluster serves most of the traffic",
 				Symptom:     "per-node QPS skew: the busiest node runs far above the cluster mean",
 				Tool:        "go tool pprof -top -focus 'fetch' {dir}/cpu.pprof",
 				Culprit:     runner.Culprit{Func: "cache.(*ClusterReader).fetch", Evidence: evidence.CPU},
@@ -28,13 +28,13 @@ func Lab() runner.Lab {
 			},
 			{
 				Fault:       "big-key",
-				Description: "DEL of two hashes of a million fields each frees them field by field inside the single command executor",
-				Symptom:     "every other client's request that overlaps the DEL waits for all of it",
-				Tool:        "go tool pprof -top -focus freeValue {dir}/cpu.pprof",
-				Culprit:     runner.Culprit{Func: "store.(*DB).freeValue", Evidence: evidence.CPU, MinShare: 0.1},
+				Description: "an export reads a hash of a million fields with one HGETALL, built whole under the executor lock",
+				Symptom:     "every other client's request that overlaps the export waits for the whole reply to be built",
+				Tool:        "go tool pprof -top -cum -focus serveConn {dir}/goroutine.pprof",
+				Culprit:     runner.Culprit{Func: "server.cmdHGetAll", Frame: "Mutex).lockSlow", Evidence: evidence.Goroutine},
 				Checks: []runner.Check{
-					{Metric: "others_max_latency_during_delete_ms", Op: runner.Above, Threshold: 100, Unit: "ms"},
-					{Metric: "delete_ms", Op: runner.Above, Threshold: 100, Unit: "ms"},
+					{Metric: "others_p99_during_export_ms", Op: runner.Above, Threshold: 30, Unit: "ms"},
+					{Metric: "reply_buffer_peak_bytes", Op: runner.Above, Threshold: 1 << 20, Unit: "bytes"},
 				},
 				Run: runBigKey,
 			},
@@ -49,11 +49,11 @@ func Lab() runner.Lab {
 			},
 			{
 				Fault:       "cache-avalanche",
-				Description: "every key warmed together gets the same TTL, so they all expire in the same instant",
-				Symptom:     "store queries arrive in a spike at each expiry instead of a trickle",
-				Tool:        "go tool pprof -top -focus 'Aside..fill' {dir}/cpu.pprof",
-				Culprit:     runner.Culprit{Func: "cache.(*Aside).fill", Evidence: evidence.CPU, MinShare: 0.05},
-				Checks:      []runner.Check{{Metric: "store_peak_queries_per_250ms", Op: runner.Above, Threshold: 150}},
+				Description: "the catalogue is warmed in one batch with one TTL, so every key expires in the same instant",
+				Symptom:     "the store's load comes as one spike far above its mean instead of a steady trickle",
+				Tool:        "go tool pprof -top -focus 'Aside..fill' {dir}/goroutine.pprof",
+				Culprit:     runner.Culprit{Func: "cache.(*Aside).Warm", Frame: "cache.(*Aside).fill", Evidence: evidence.Goroutine, MinShare: 0.03},
+				Checks:      []runner.Check{{Metric: "store_peak_to_mean", Op: runner.Above, Threshold: 7, Unit: "x"}},
 				Run:         runAvalanche,
 			},
 			{

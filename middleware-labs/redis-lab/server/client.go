@@ -29,6 +29,7 @@ type client struct {
 	buf *bytes.Buffer // fake clients (AOF loader, Lua) reply into a buffer
 
 	proto           int
+	db              int // the selected database (SELECT)
 	closeAfterReply bool
 	replyErr        bool // the last reply written was an error
 	rewrite         [][]byte
@@ -47,6 +48,9 @@ type client struct {
 	pushW sync.WaitGroup
 
 	lastCmd string
+
+	block   *blockState     // set while the client waits in a blocking command
+	blockCh chan blockReply // the executor's answer to a blocked client
 }
 
 func (s *Server) newClient(conn net.Conn) *client {
@@ -81,6 +85,9 @@ func (s *Server) freeClient(c *client) {
 	}
 	for p := range c.psubs {
 		s.removeSub(s.patterns, p, c)
+	}
+	if c.block != nil {
+		s.unblock(c)
 	}
 	delete(s.clients, c.id)
 }

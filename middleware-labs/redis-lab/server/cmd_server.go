@@ -137,8 +137,8 @@ func cmdClient(s *Server, c *client, args [][]byte) {
 }
 
 func (s *Server) clientLine(c *client) string {
-	return fmt.Sprintf("id=%d addr=%s name=%s age=%d db=0 sub=%d psub=%d multi=%d resp=%d cmd=%s\n",
-		c.id, c.addr, c.name, int(time.Since(c.created).Seconds()), len(c.subs), len(c.psubs),
+	return fmt.Sprintf("id=%d addr=%s name=%s age=%d db=%d sub=%d psub=%d multi=%d resp=%d cmd=%s\n",
+		c.id, c.addr, c.name, int(time.Since(c.created).Seconds()), c.db, len(c.subs), len(c.psubs),
 		map[bool]int{true: len(c.queued), false: -1}[c.inMulti], c.proto, c.lastCmd)
 }
 
@@ -152,10 +152,82 @@ func cmdSelect(s *Server, c *client, args [][]byte) {
 		c.err("ERR SELECT is not allowed in cluster mode")
 		return
 	}
-	if n != 0 {
+	if n < 0 || n >= Databases {
 		c.err("ERR DB index is out of range")
 		return
 	}
+	c.db = int(n)
+	s.useDB(c.db)
+	c.ok()
+}
+
+// cmdMove moves a key, its TTL included, to another database; 0 when the key is missing or
+// the target already has it.
+func cmdMove(s *Server, c *client, args [][]byte) {
+	if s.cfg.Cluster != nil {
+		c.err("ERR MOVE is not allowed in cluster mode")
+		return
+	}
+	n, ok := parseInt(args[2])
+	if !ok {
+		c.err(errNotInt)
+		return
+	}
+	if n < 0 || n >= Databases {
+		c.err("ERR DB index is out of range")
+		return
+	}
+	if int(n) == s.curDB {
+		c.err("ERR source and destination objects are the same")
+		return
+	}
+	key := string(args[1])
+	src, dst := s.db, s.dbs[n]
+	v := src.LookupWrite(key)
+	if v == nil || dst.Exists(key) {
+		c.noPropagate = true
+		c.w.Int(0)
+		return
+	}
+	at, hasTTL := src.TTL(key)
+	detached, _ := src.Unlink(key)
+	src.Add(-store.ValueSize(detached))
+	dst.Set(key, detached, false)
+	if hasTTL {
+		dst.SetExpire(key, at)
+	}
+	s.touchKey(int(n), key)
+	s.signalKey(int(n), key)
+	c.w.Int(1)
+}
+
+// cmdSwapDB swaps two databases: every client selecting one now sees the other's keys.
+func cmdSwapDB(s *Server, c *client, args [][]byte) {
+	if s.cfg.Cluster != nil {
+		c.err("ERR SWAPDB is not allowed in cluster mode")
+		return
+	}
+	a, ok := parseInt(args[1])
+	if !ok {
+		c.err("ERR invalid first DB index")
+		return
+	}
+	b, ok := parseInt(args[2])
+	if !ok {
+		c.err("ERR invalid second DB index")
+		return
+	}
+	if a < 0 || a >= Databases || b < 0 || b >= Databases {
+		c.err("ERR DB index is out of range")
+		return
+	}
+	s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
+	s.wireDBs()
+	s.useDB(s.curDB)
+	s.touchDB(int(a))
+	s.touchDB(int(b))
+	s.wakeBlockedDB(int(a))
+	s.wakeBlockedDB(int(b))
 	c.ok()
 }
 
@@ -175,21 +247,29 @@ func cmdReset(s *Server, c *client, _ [][]byte) {
 	}
 	c.subs, c.psubs = nil, nil
 	c.name = ""
+	c.db = 0
 	c.setProto(2)
 	c.w.Simple("RESET")
 }
 
 func cmdDBSize(s *Server, c *client, _ [][]byte) { c.w.Int(int64(s.db.Len())) }
 
+// cmdFlush is FLUSHDB (the selected database) and FLUSHALL (every database).
 func cmdFlush(s *Server, c *client, args [][]byte) {
 	if len(args) > 2 || (len(args) == 2 && !resp.Equal(args[1], "async") && !resp.Equal(args[1], "sync")) {
 		c.err(errSyntax)
 		return
 	}
-	s.db.Flush()
-	for k := range s.watching {
-		s.touchKey(k)
+	if resp.Equal(args[0], "flushall") {
+		for i, db := range s.dbs {
+			db.Flush()
+			s.touchDB(i)
+		}
+		c.ok()
+		return
 	}
+	s.db.Flush()
+	s.touchDB(s.curDB)
 	c.ok()
 }
 
@@ -310,107 +390,6 @@ func (s *Server) writeCommandInfo(c *client, cmd *command) {
 	c.w.Set(0)
 }
 
-// cmdConfig answers CONFIG GET for the parameters clients probe (redis-benchmark asks for save
-// and appendonly), CONFIG SET for the slowlog, and CONFIG RESETSTAT.
-func cmdConfig(s *Server, c *client, args [][]byte) {
-	switch resp.Lower(args[1]) {
-	case "get":
-		if len(args) < 3 {
-			c.err(errArity("config|get"))
-			return
-		}
-		params := s.configParams()
-		var out [][2]string
-		seen := map[string]bool{}
-		for _, pat := range args[2:] {
-			names := make([]string, 0, len(params))
-			for n := range params {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			for _, n := range names {
-				if !seen[n] && globMatch([]byte(strings.ToLower(string(pat))), []byte(n)) {
-					seen[n] = true
-					out = append(out, [2]string{n, params[n]})
-				}
-			}
-		}
-		c.w.Map(len(out))
-		for _, kv := range out {
-			c.w.BulkString(kv[0])
-			c.w.BulkString(kv[1])
-		}
-	case "set":
-		if len(args) != 4 {
-			c.err(errArity("config|set"))
-			return
-		}
-		name := resp.Lower(args[2])
-		n, ok := parseInt(args[3])
-		switch name {
-		case "slowlog-log-slower-than":
-			if !ok {
-				c.err(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed into an integer", name))
-				return
-			}
-			if n < 0 {
-				s.slowlog.slowerThan = -1
-			} else {
-				s.slowlog.slowerThan = time.Duration(n) * time.Microsecond
-			}
-		case "slowlog-max-len":
-			if !ok || n < 0 {
-				c.err(fmt.Sprintf("ERR CONFIG SET failed (possibly related to argument '%s') - argument couldn't be parsed into an integer", name))
-				return
-			}
-			s.slowlog.maxLen = int(n)
-			s.slowlog.trim()
-		default:
-			c.err(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", name))
-			return
-		}
-		c.ok()
-	case "resetstat":
-		s.stats = stats{}
-		s.db.Stats = store.Stats{}
-		for _, cmd := range s.commands {
-			cmd.calls, cmd.usec = 0, 0
-		}
-		c.ok()
-	default:
-		c.err(unknownSubcommand(args[1], "config"))
-	}
-}
-
-func (s *Server) configParams() map[string]string {
-	appendonly, fsync := "no", "everysec"
-	if s.cfg.AOFPath != "" {
-		appendonly, fsync = "yes", s.cfg.AOFPolicy.String()
-	}
-	slower := int64(s.slowlog.slowerThan / time.Microsecond)
-	if s.slowlog.slowerThan < 0 {
-		slower = -1
-	}
-	clusterEnabled := "no"
-	if s.cfg.Cluster != nil {
-		clusterEnabled = "yes"
-	}
-	return map[string]string{
-		"save":                    "",
-		"appendonly":              appendonly,
-		"appendfsync":             fsync,
-		"databases":               "1",
-		"maxmemory":               "0",
-		"maxmemory-policy":        "noeviction",
-		"lazyfree-lazy-user-del":  "no",
-		"slowlog-log-slower-than": strconv.FormatInt(slower, 10),
-		"slowlog-max-len":         strconv.Itoa(s.slowlog.maxLen),
-		"cluster-enabled":         clusterEnabled,
-		"hz":                      strconv.Itoa(int(time.Second / s.cfg.ActiveExpireEvery)),
-		"proto-max-bulk-len":      strconv.Itoa(s.limits().MaxBulk),
-	}
-}
-
 func (s *Server) limits() resp.Limits {
 	l := s.cfg.Limits
 	if l.MaxBulk <= 0 {
@@ -438,6 +417,7 @@ func cmdInfo(s *Server, c *client, args [][]byte) {
 		body()
 	}
 	kv := func(k string, v any) { fmt.Fprintf(&b, "%s:%v\r\n", k, v) }
+	st := s.dbStats()
 	section("server", func() {
 		kv("redis_version", Version)
 		kv("redis_mode", map[bool]string{true: "cluster", false: "standalone"}[s.cfg.Cluster != nil])
@@ -460,18 +440,18 @@ func cmdInfo(s *Server, c *client, args [][]byte) {
 		}
 		kv("connected_clients", len(s.clients))
 		kv("pubsub_clients", subs)
-		kv("blocked_clients", 0)
+		kv("blocked_clients", s.blockedClients)
 	})
 	section("memory", func() {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		kv("used_memory", s.db.UsedMemory())
-		kv("used_memory_human", humanBytes(s.db.UsedMemory()))
+		kv("used_memory", s.usedMemory())
+		kv("used_memory_human", humanBytes(s.usedMemory()))
 		kv("used_memory_rss", ms.Sys)
 		kv("go_heap_alloc", ms.HeapAlloc)
 		kv("go_num_gc", ms.NumGC)
 		kv("lazyfree_pending_objects", len(s.lazyfree))
-		kv("lazyfreed_objects", s.db.Stats.LazyFreed)
+		kv("lazyfreed_objects", st.LazyFreed)
 	})
 	section("persistence", func() {
 		kv("loading", 0)
@@ -482,13 +462,13 @@ func cmdInfo(s *Server, c *client, args [][]byte) {
 		kv("total_connections_received", s.stats.connections)
 		kv("total_commands_processed", s.stats.commands)
 		kv("rejected_calls", s.stats.rejectedCalls)
-		kv("expired_keys", s.db.Stats.ExpiredKeys)
-		kv("keyspace_hits", s.db.Stats.KeyspaceHits)
-		kv("keyspace_misses", s.db.Stats.KeyspaceMiss)
+		kv("expired_keys", st.ExpiredKeys)
+		kv("keyspace_hits", st.KeyspaceHits)
+		kv("keyspace_misses", st.KeyspaceMiss)
 		kv("pubsub_channels", len(s.channels))
 		kv("pubsub_patterns", len(s.patterns))
 		kv("total_pubsub_messages", s.stats.pubsubMsgs)
-		kv("sync_free_usec", s.db.Stats.SyncFreeNanos/1000)
+		kv("sync_free_usec", st.SyncFreeNanos/1000)
 	})
 	section("commandstats", func() {
 		for _, n := range s.commandNames() {
@@ -501,8 +481,10 @@ func cmdInfo(s *Server, c *client, args [][]byte) {
 	})
 	section("cluster", func() { kv("cluster_enabled", map[bool]int{true: 1, false: 0}[s.cfg.Cluster != nil]) })
 	section("keyspace", func() {
-		if n := s.db.Len(); n > 0 {
-			fmt.Fprintf(&b, "db0:keys=%d,expires=%d,avg_ttl=0\r\n", n, s.db.ExpiresLen())
+		for i, db := range s.dbs {
+			if n := db.Len(); n > 0 {
+				fmt.Fprintf(&b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", i, n, db.ExpiresLen())
+			}
 		}
 	})
 	c.w.Verbatim("txt", b.String())

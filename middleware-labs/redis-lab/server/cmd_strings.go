@@ -297,7 +297,11 @@ func cmdAppend(s *Server, c *client, args [][]byte) {
 	} else {
 		nv = args[2]
 	}
-	s.db.Set(string(args[1]), &store.Value{Kind: store.KindString, Str: nv}, true)
+	enc := store.EncAuto // a new key stores the argument as SET would
+	if v != nil {
+		enc = store.EncRaw
+	}
+	s.db.Set(string(args[1]), &store.Value{Kind: store.KindString, Str: nv, Enc: enc}, true)
 	c.w.Int(int64(len(nv)))
 }
 
@@ -343,7 +347,7 @@ func cmdUnlink(s *Server, c *client, args [][]byte) {
 			continue
 		}
 		select {
-		case s.lazyfree <- v:
+		case s.lazyfree <- lazyItem{s.db, v}:
 		default: // queue full: free inline rather than block the executor forever
 			s.db.Add(-store.ReleaseDetached(v))
 		}
@@ -528,7 +532,7 @@ func cmdScan(s *Server, c *client, args [][]byte) {
 		}
 	}
 	keys, next := s.db.Scan(cursor, count, func(k string) bool {
-		if pattern != nil && !globMatch(pattern, []byte(k)) {
+		if pattern != nil && !matchesKey(pattern, k) {
 			return false
 		}
 		return typ == "" || s.db.Type(k).String() == typ
@@ -541,10 +545,16 @@ func cmdScan(s *Server, c *client, args [][]byte) {
 	}
 }
 
+// matchesKey is KEYS's and SCAN's test: the pattern "*" takes every key without matching, so it
+// includes the empty key, which stringmatchlen alone would not match.
+func matchesKey(pattern []byte, key string) bool {
+	return (len(pattern) == 1 && pattern[0] == '*') || globMatch(pattern, []byte(key))
+}
+
 func cmdKeys(s *Server, c *client, args [][]byte) {
 	var out []string
 	for _, k := range s.db.Keys() {
-		if globMatch(args[1], []byte(k)) && s.db.Exists(k) {
+		if matchesKey(args[1], k) && s.db.Exists(k) {
 			out = append(out, k)
 		}
 	}
@@ -552,86 +562,6 @@ func cmdKeys(s *Server, c *client, args [][]byte) {
 	for _, k := range out {
 		c.w.BulkString(k)
 	}
-}
-
-// globMatch is Redis's stringmatchlen: * ? [abc] [^a-z] and \ escapes.
-func globMatch(p, s []byte) bool {
-	for len(p) > 0 {
-		switch p[0] {
-		case '*':
-			for len(p) > 1 && p[1] == '*' {
-				p = p[1:]
-			}
-			if len(p) == 1 {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if globMatch(p[1:], s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			s = s[1:]
-		case '[':
-			if len(s) == 0 {
-				return false
-			}
-			p = p[1:]
-			not := len(p) > 0 && p[0] == '^'
-			if not {
-				p = p[1:]
-			}
-			match := false
-			for len(p) > 0 && p[0] != ']' {
-				switch {
-				case p[0] == '\\' && len(p) >= 2:
-					p = p[1:]
-					if p[0] == s[0] {
-						match = true
-					}
-				case len(p) >= 3 && p[1] == '-':
-					lo, hi := p[0], p[2]
-					if lo > hi {
-						lo, hi = hi, lo
-					}
-					if s[0] >= lo && s[0] <= hi {
-						match = true
-					}
-					p = p[2:]
-				default:
-					if p[0] == s[0] {
-						match = true
-					}
-				}
-				p = p[1:]
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			s = s[1:]
-		case '\\':
-			if len(p) >= 2 {
-				p = p[1:]
-			}
-			fallthrough
-		default:
-			if len(s) == 0 || p[0] != s[0] {
-				return false
-			}
-			s = s[1:]
-		}
-		if len(p) > 0 {
-			p = p[1:]
-		}
-	}
-	return len(s) == 0
 }
 
 var _ = time.Second

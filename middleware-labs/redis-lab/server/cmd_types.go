@@ -52,6 +52,7 @@ func cmdHSet(s *Server, c *client, args [][]byte) {
 		delta += int64(len(args[i+1]))
 	}
 	s.db.Add(delta)
+	s.noteHashWrite(v, args[2:])
 	if resp.Equal(args[0], "hmset") {
 		c.ok()
 		return
@@ -182,6 +183,7 @@ func cmdPush(s *Server, c *client, args [][]byte) {
 		delta += int64(len(e)) + 32
 	}
 	s.db.Add(delta)
+	s.signalKey(s.curDB, string(args[1]))
 	c.w.Int(int64(v.List.Len()))
 }
 
@@ -315,6 +317,7 @@ func cmdSAdd(s *Server, c *client, args [][]byte) {
 			n++
 		}
 	}
+	s.noteSetWrite(v, args[2:])
 	c.w.Int(n)
 }
 
@@ -451,6 +454,9 @@ pairs:
 			return
 		}
 		v = &store.Value{Kind: store.KindZSet, ZSet: store.NewZSet(s.db.Rand())}
+		if s.config.intValue("zset-max-listpack-entries") == 0 {
+			v.Enc = store.EncBig
+		}
 		s.db.Set(string(args[1]), v, false)
 	}
 	var added, changed int64
@@ -485,6 +491,11 @@ pairs:
 	if v.ZSet.Len() == 0 {
 		s.db.Delete(string(args[1]))
 	}
+	members := make([][]byte, 0, len(scores))
+	for j := range scores {
+		members = append(members, rest[2*j+1])
+	}
+	s.noteZSetWrite(v, members)
 	if incr {
 		if !lastOK {
 			c.w.Null()

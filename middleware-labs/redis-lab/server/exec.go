@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,7 +136,13 @@ func (s *Server) execute(c *client, args [][]byte) {
 		c.w.Simple("QUEUED")
 		return
 	}
+	s.busyClient.Store(c.id)
+	s.busy.Store(cmd)
 	s.call(c, cmd, args)
+	if len(s.ready) > 0 {
+		s.serveBlocked()
+	}
+	s.busy.Store(nil)
 }
 
 // clusterRoute enforces slot ownership: all keys in one slot, and that slot served here.
@@ -163,8 +170,15 @@ func (s *Server) clusterRoute(c *client, cmd *command, args [][]byte) bool {
 func (s *Server) call(c *client, cmd *command, args [][]byte) {
 	c.replyErr, c.rewrite, c.noPropagate = false, nil, false
 	c.lastCmd = cmd.name
+	if c.db != s.curDB {
+		s.useDB(c.db)
+	}
 	start := time.Now()
+	if s.depth++; s.depth == 1 {
+		s.busySince.Store(start.UnixNano())
+	}
 	cmd.fn(s, c, args)
+	s.depth--
 	dur := time.Since(start)
 	cmd.calls++
 	cmd.usec += dur.Microseconds()
@@ -177,14 +191,16 @@ func (s *Server) call(c *client, cmd *command, args [][]byte) {
 		s.slowlog.add(c, args, dur)
 	}
 	if cmd.has(flagWrite) && !c.replyErr {
-		for _, k := range cmd.keyArgs(args) {
-			s.touchKey(string(k))
+		if len(s.watching) > 0 { // no WATCH anywhere: skip building the key list
+			for _, k := range cmd.keyArgs(args) {
+				s.touchKey(s.curDB, string(k))
+			}
 		}
 		if !c.noPropagate {
 			if c.rewrite != nil {
-				s.propagate(c.rewrite)
+				s.propagate(s.curDB, c.rewrite)
 			} else {
-				s.propagate(args)
+				s.propagate(s.curDB, args)
 			}
 		}
 	}
@@ -192,13 +208,18 @@ func (s *Server) call(c *client, cmd *command, args [][]byte) {
 
 // propagate appends a write to the AOF; inside EXEC or a script the writes are wrapped in
 // MULTI/EXEC so a replay applies them atomically (and a torn transaction is dropped).
-func (s *Server) propagate(args [][]byte) {
+func (s *Server) propagate(db int, args [][]byte) {
 	if s.aof == nil {
 		return
 	}
 	if s.txnProp != nil && !s.txnProp.started {
 		s.txnProp.started = true
 		s.aof.Append([][]byte{[]byte("MULTI")})
+	}
+	if db != s.aofDB {
+		// As Redis does, the AOF says which database the following writes apply to.
+		s.aof.Append([][]byte{[]byte("SELECT"), strconv.AppendInt(nil, int64(db), 10)})
+		s.aofDB = db
 	}
 	s.aof.Append(args)
 }
@@ -224,9 +245,9 @@ func (s *Server) endTxnProp() {
 
 // onExpired runs when the keyspace drops an expired key: WATCHers are invalidated and a DEL is
 // propagated so the AOF replays the same history.
-func (s *Server) onExpired(key string) {
-	s.touchKey(key)
-	s.propagate([][]byte{[]byte("DEL"), []byte(key)})
+func (s *Server) onExpired(db int, key string) {
+	s.touchKey(db, key)
+	s.propagate(db, [][]byte{[]byte("DEL"), []byte(key)})
 	if s.metrics != nil {
 		s.metrics.expired.Inc()
 	}

@@ -24,6 +24,10 @@ type scripts struct {
 	bodies map[string]string
 	fake   *client
 	caller *client
+
+	fns        *functionRegistry // FUNCTION libraries
+	loadingLib bool              // FUNCTION LOAD is running a library's code
+	readOnly   bool              // FCALL_RO or a no-writes function is running
 }
 
 func newScripts(s *Server) *scripts {
@@ -51,7 +55,8 @@ func newScripts(s *Server) *scripts {
 			L.Push(lua.LString(sha1hex(L.CheckString(1))))
 			return 1
 		},
-		"log": func(L *lua.LState) int { return 0 },
+		"log":               func(L *lua.LState) int { return 0 },
+		"register_function": func(L *lua.LState) int { return sc.registerFunction(L) },
 	})
 	L.SetGlobal("redis", red)
 	return sc
@@ -164,6 +169,54 @@ func cmdEval(s *Server, c *client, args [][]byte) {
 	s.scripts.run(c, sha, args[3:3+n], args[3+n:])
 }
 
+// invoke calls a FUNCTION library's function with (keys, args), as FCALL does.
+func (sc *scripts) invoke(c *client, fn *lua.LFunction, what string, keys, argv [][]byte, readOnly bool) {
+	L := sc.L
+	toTable := func(items [][]byte) *lua.LTable {
+		t := L.CreateTable(len(items), 0)
+		for i, it := range items {
+			t.RawSetInt(i+1, lua.LString(it))
+		}
+		return t
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sc.s.cfg.ScriptTimeout)
+	defer cancel()
+	L.SetContext(ctx)
+	defer L.RemoveContext()
+	sc.caller, sc.readOnly = c, readOnly
+	sc.fake.db = c.db
+	owner := sc.s.beginTxnProp()
+	top := L.GetTop()
+	err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, toTable(keys), toTable(argv))
+	if owner {
+		sc.s.endTxnProp()
+	}
+	sc.caller, sc.readOnly = nil, false
+	c.replyErr, c.noPropagate = false, true
+	if err != nil {
+		L.SetTop(top)
+		var apiErr *lua.ApiError
+		if errors.As(err, &apiErr) {
+			if t, ok := apiErr.Object.(*lua.LTable); ok {
+				if e, ok := t.RawGetString("err").(lua.LString); ok {
+					c.err(string(e))
+					return
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			c.err("ERR Error running " + what + ": exceeded the time limit of " + sc.s.cfg.ScriptTimeout.String())
+			return
+		}
+		c.err("ERR Error running " + what + ": " + trimLuaErr(err))
+		return
+	}
+	ret := L.Get(-1)
+	L.SetTop(top)
+	luaToReply(c, ret)
+	c.replyErr = false
+}
+
 func (sc *scripts) run(c *client, sha string, keys, argv [][]byte) {
 	L := sc.L
 	toTable := func(items [][]byte) *lua.LTable {
@@ -180,6 +233,8 @@ func (sc *scripts) run(c *client, sha string, keys, argv [][]byte) {
 	L.SetContext(ctx)
 	defer L.RemoveContext()
 	sc.caller = c
+	// A script starts in its caller's database; a SELECT inside it stays inside it.
+	sc.fake.db = c.db
 	owner := sc.s.beginTxnProp()
 	top := L.GetTop()
 	err := L.CallByParam(lua.P{Fn: L.GetGlobal("f_" + sha), NRet: 1, Protect: true})
@@ -226,6 +281,9 @@ func (sc *scripts) redisCall(L *lua.LState, raise bool) int {
 		}
 		return tableReply(L, "err", msg)
 	}
+	if sc.loadingLib {
+		return fail("ERR redis.call can only be called inside a script invocation")
+	}
 	if nargs == 0 {
 		return fail("ERR Please specify at least one argument for this redis lib call")
 	}
@@ -247,6 +305,9 @@ func (sc *scripts) redisCall(L *lua.LState, raise bool) int {
 	}
 	if cmd.has(flagNoScript) {
 		return fail("ERR This Redis command is not allowed from script")
+	}
+	if sc.readOnly && cmd.has(flagWrite) {
+		return fail("ERR Write commands are not allowed from read-only scripts.")
 	}
 	if (cmd.arity > 0 && len(args) != cmd.arity) || len(args) < -cmd.arity {
 		return fail("ERR Wrong number of args calling Redis command from script")

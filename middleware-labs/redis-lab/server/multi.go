@@ -4,9 +4,24 @@ package server
 // successful write to a watched key (or its expiry, or FLUSHDB) marks those clients dirty, so
 // their EXEC returns a null array and the client retries.
 
-func (s *Server) touchKey(key string) {
-	for c := range s.watching[key] {
+// watchKey names a key in a database for the WATCH tables: the database index, then the key.
+func watchKey(db int, key string) string { return string(rune(db)) + key }
+
+func (s *Server) touchKey(db int, key string) {
+	for c := range s.watching[watchKey(db, key)] {
 		c.dirtyCAS = true
+	}
+}
+
+// touchDB invalidates every WATCH on database db (FLUSHDB, FLUSHALL, SWAPDB).
+func (s *Server) touchDB(db int) {
+	prefix := string(rune(db))
+	for k, cs := range s.watching {
+		if len(k) >= len(prefix) && k[:len(prefix)] == prefix {
+			for c := range cs {
+				c.dirtyCAS = true
+			}
+		}
 	}
 }
 
@@ -27,10 +42,10 @@ func cmdWatch(s *Server, c *client, args [][]byte) {
 		c.watched = map[string]struct{}{}
 	}
 	for _, k := range args[1:] {
-		key := string(k)
 		// Touch a key whose TTL already passed now, so a WATCH on a logically absent key
 		// is not invalidated later by its lazy deletion.
-		s.db.Exists(key)
+		s.db.Exists(string(k))
+		key := watchKey(s.curDB, string(k))
 		if _, ok := c.watched[key]; ok {
 			continue
 		}

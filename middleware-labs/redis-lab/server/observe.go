@@ -159,8 +159,8 @@ func newMetrics(s *Server, reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{calls, lat, m.expired,
 		gauge("lab5_connected_clients", "Open client connections.", func() float64 { return float64(len(s.clients)) }),
-		gauge("lab5_keys", "Keys in the keyspace.", func() float64 { return float64(s.db.Len()) }),
-		gauge("lab5_used_memory_bytes", "Accounted size of keys and values.", func() float64 { return float64(s.db.UsedMemory()) }),
+		gauge("lab5_keys", "Keys in the keyspace.", func() float64 { return float64(s.keyCount()) }),
+		gauge("lab5_used_memory_bytes", "Accounted size of keys and values.", func() float64 { return float64(s.usedMemory()) }),
 		gauge("lab5_slowlog_length", "Entries in the slowlog.", func() float64 { return float64(len(s.slowlog.entries)) }),
 	} {
 		if err := telemetry.Register(reg, c); err != nil {

@@ -50,6 +50,10 @@ type Config struct {
 	Log *zap.Logger
 	// ScriptTimeout bounds one Lua script (default 5 s); the script fails when it is reached.
 	ScriptTimeout time.Duration
+	// ShutdownTimeout bounds how long Serve waits, once its context ends, for the command in
+	// flight to finish (default 5 s). Past it the connections are closed and Serve returns an
+	// error naming the command, so one runaway command can never keep the process alive.
+	ShutdownTimeout time.Duration
 }
 
 // Server is a mini Redis instance.
@@ -58,22 +62,35 @@ type Server struct {
 	log *zap.Logger
 
 	// mu is the executor lock: every command runs while holding it (see doc.go).
-	mu        sync.Mutex
-	db        *store.DB
-	clients   map[int64]*client
-	watching  map[string]map[*client]struct{}
-	channels  map[string]map[*client]struct{}
-	patterns  map[string]map[*client]struct{}
-	aof       *aof.File
-	scripts   *scripts
-	slowlog   slowlog
-	stats     stats
-	commands  map[string]*command
-	startTime time.Time
-	nextID    atomic.Int64
-	metrics   *metrics
-	lazyfree  chan *store.Value
-	txnProp   *txnProp
+	mu sync.Mutex
+	// dbs are the numbered databases (SELECT); db and curDB are the one the command executing
+	// now addresses, which call() points at the client's selected database, so a command body
+	// just uses s.db.
+	dbs      []*store.DB
+	db       *store.DB
+	curDB    int
+	depth    int // nesting of call(): EXEC and scripts call commands inside a command
+	aofDB    int // the database the AOF's next command applies to (SELECT is emitted on change)
+	clients  map[int64]*client
+	watching map[string]map[*client]struct{}
+	// blocked lists the clients blocked on each key (watchKey), in the order they blocked;
+	// ready collects keys pushed to by the command running now.
+	blocked        map[string][]*client
+	ready          []readyKey
+	blockedClients int
+	channels       map[string]map[*client]struct{}
+	patterns       map[string]map[*client]struct{}
+	aof            *aof.File
+	scripts        *scripts
+	slowlog        slowlog
+	stats          stats
+	commands       map[string]*command
+	config         *configStore
+	startTime      time.Time
+	nextID         atomic.Int64
+	metrics        *metrics
+	lazyfree       chan lazyItem
+	txnProp        *txnProp
 
 	wg      sync.WaitGroup
 	connsMu sync.Mutex
@@ -81,6 +98,17 @@ type Server struct {
 	ln      net.Listener
 	closed  atomic.Bool
 	cancel  context.CancelFunc
+	// serveErr is what the Serve started by Start returned; Close reports it.
+	serveErr error
+	// drained is closed once every connection and background goroutine has stopped, which
+	// after a shutdown timeout happens only when the stuck command finally returns.
+	drained chan struct{}
+
+	// busy is the top-level command executing now, read without the executor lock by a
+	// shutdown that cannot take it.
+	busy       atomic.Pointer[command]
+	busyClient atomic.Int64
+	busySince  atomic.Int64 // unix nanoseconds
 }
 
 type stats struct {
@@ -105,26 +133,36 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ScriptTimeout == 0 {
 		cfg.ScriptTimeout = 5 * time.Second
 	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 5 * time.Second
+	}
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
 	s := &Server{
 		cfg:       cfg,
 		log:       cfg.Log,
-		db:        store.New(cfg.Clock, cfg.Seed),
 		clients:   map[int64]*client{},
 		watching:  map[string]map[*client]struct{}{},
+		blocked:   map[string][]*client{},
 		channels:  map[string]map[*client]struct{}{},
 		patterns:  map[string]map[*client]struct{}{},
 		startTime: time.Now(),
 		conns:     map[net.Conn]struct{}{},
-		lazyfree:  make(chan *store.Value, 1024),
+		lazyfree:  make(chan lazyItem, 1024),
+		drained:   make(chan struct{}),
 	}
 	s.slowlog.maxLen = cfg.SlowlogMaxLen
 	s.slowlog.slowerThan = cfg.SlowlogSlowerThan
 	s.commands = commandTable()
+	s.config = newConfigStore()
 	s.scripts = newScripts(s)
-	s.db.OnRemove = s.onExpired
+	for i := range Databases {
+		db := store.New(cfg.Clock, cfg.Seed+uint64(i))
+		s.dbs = append(s.dbs, db)
+	}
+	s.wireDBs()
+	s.db = s.dbs[0]
 	m, err := newMetrics(s, cfg.Metrics)
 	if err != nil {
 		return nil, fmt.Errorf("mini-redis: register metrics: %w", err)
@@ -156,6 +194,8 @@ func (s *Server) loadAOF() error {
 	if err != nil {
 		return err
 	}
+	// Appends continue in the database the file's last SELECT chose.
+	s.aofDB = loader.db
 	if res.Truncated {
 		s.log.Warn("!!! Warning: short read while loading the AOF file !!! AOF loaded anyway because aof-load-truncated is enabled",
 			zap.Int64("truncated_to", res.ValidLen), zap.Int64("file_len", res.FileLen))
@@ -187,18 +227,20 @@ func (s *Server) Start(addr string) (string, error) {
 		defer s.wg.Done()
 		if err := s.Serve(ctx, ln); err != nil {
 			s.log.Error("serve", zap.Error(err))
+			s.serveErr = err
 		}
 	}()
 	return ln.Addr().String(), nil
 }
 
-// Close stops a server started with Start and waits for its goroutines.
+// Close stops a server started with Start and waits for it, at most ShutdownTimeout for a
+// command in flight; the error names a command that did not finish in time.
 func (s *Server) Close() error {
 	if s.cancel != nil {
 		s.cancel()
 	}
 	s.wg.Wait()
-	return nil
+	return s.serveErr
 }
 
 // Serve accepts connections on ln until ctx ends, then closes every connection, flushes the AOF
@@ -238,13 +280,32 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}()
 	}
 	cancel()
+	// Wake the connections waiting for a request with a read deadline in the past, rather than
+	// closing them, so a command in flight still delivers its reply.
 	s.connsMu.Lock()
 	for c := range s.conns {
-		c.Close()
+		c.SetReadDeadline(time.Now())
 	}
 	s.connsMu.Unlock()
-	conns.Wait()
-	bg.Wait()
+	stopped := make(chan struct{})
+	go func() {
+		conns.Wait()
+		bg.Wait()
+		close(stopped)
+	}()
+	timer := time.NewTimer(s.cfg.ShutdownTimeout)
+	defer timer.Stop()
+	select {
+	case <-stopped:
+	case <-timer.C:
+		stuck := s.busyCommand()
+		s.closeConns()
+		go func() { <-stopped; close(s.drained) }()
+		// The AOF stays as the stuck command left it: flushing needs the lock it holds.
+		return errors.Join(err, fmt.Errorf("mini-redis: shutdown: %s still running after %v: connections closed, AOF not flushed", stuck, s.cfg.ShutdownTimeout))
+	}
+	s.closeConns()
+	defer close(s.drained)
 	if s.aof != nil {
 		s.mu.Lock()
 		ferr := s.aof.Flush()
@@ -253,6 +314,24 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.aof = nil
 	}
 	return err
+}
+
+func (s *Server) closeConns() {
+	s.connsMu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.connsMu.Unlock()
+}
+
+// busyCommand describes the command executing now, for the shutdown error.
+func (s *Server) busyCommand() string {
+	cmd := s.busy.Load()
+	if cmd == nil {
+		return "a command"
+	}
+	since := time.Since(time.Unix(0, s.busySince.Load())).Round(time.Millisecond)
+	return fmt.Sprintf("command %s (client id=%d, running for %v)", strings.ToUpper(cmd.name), s.busyClient.Load(), since)
 }
 
 func (s *Server) expireLoop(ctx context.Context) {
@@ -267,8 +346,8 @@ func (s *Server) expireLoop(ctx context.Context) {
 			return
 		case <-t.C:
 			s.mu.Lock()
-			// Redis gives the slow cycle 25% of a tick.
-			s.db.ActiveExpire(s.cfg.ActiveExpireEvery / 4)
+			// Redis gives the slow cycle 25% of a tick, shared by the databases.
+			s.activeExpire(s.cfg.ActiveExpireEvery / 4)
 			s.flushAOF()
 			s.mu.Unlock()
 		}
@@ -282,11 +361,11 @@ func (s *Server) lazyFreeLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case v := <-s.lazyfree:
-			size := store.ReleaseDetached(v)
+		case it := <-s.lazyfree:
+			size := store.ReleaseDetached(it.v)
 			s.mu.Lock()
-			s.db.Add(-size)
-			s.db.Stats.LazyFreed++
+			it.db.Add(-size)
+			it.db.Stats.LazyFreed++
 			s.mu.Unlock()
 		}
 	}
@@ -315,15 +394,23 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		s.connsMu.Unlock()
 	}()
 	batch := make([][][]byte, 0, 64)
+	var pending [][][]byte // requests left over when a blocking command blocked mid-pipeline
 	for ctx.Err() == nil {
-		args, err := c.r.ReadCommand()
-		if err != nil {
-			s.replyProtocolError(c, err)
-			return
+		var err error
+		if len(pending) > 0 {
+			batch = append(batch[:0], pending...)
+			pending = pending[:0]
+		} else {
+			args, rerr := c.r.ReadCommand()
+			if rerr != nil {
+				s.replyProtocolError(c, rerr)
+				return
+			}
+			batch = append(batch[:0], args)
 		}
-		batch = append(batch[:0], args)
 		// Everything already buffered is a pipeline: run it under one lock, flush once.
 		for c.r.Buffered() > 0 && len(batch) < 1024 {
+			var args [][]byte
 			args, err = c.r.ReadCommand()
 			if err != nil {
 				break
@@ -332,20 +419,34 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		}
 		c.outMu.Lock()
 		s.mu.Lock()
-		for _, a := range batch {
+		for i, a := range batch {
 			s.execute(c, a)
 			if c.closeAfterReply {
+				break
+			}
+			if c.block != nil {
+				pending = append(pending, batch[i+1:]...)
 				break
 			}
 		}
 		s.flushAOF()
 		// Encode into memory under the lock; the socket write happens after it is released.
 		c.w.Flush()
+		blocked := c.block
 		s.mu.Unlock()
 		ferr := c.flushOut()
 		c.outMu.Unlock()
 		if ferr != nil || c.closeAfterReply {
 			return
+		}
+		if blocked != nil {
+			next, alive := s.waitBlocked(ctx, c, blocked)
+			if !alive {
+				return
+			}
+			if next != nil {
+				pending = append(pending, next)
+			}
 		}
 		if err != nil {
 			s.replyProtocolError(c, err)
@@ -383,8 +484,71 @@ func (s *Server) lookup(name []byte) *command {
 	return s.commands[string(buf[:len(name)])]
 }
 
-// DB exposes the keyspace to in-process tests and scenarios; hold Lock while using it.
-func (s *Server) DB() *store.DB { return s.db }
+// DB exposes database 0 to in-process tests and scenarios; hold Lock while using it.
+func (s *Server) DB() *store.DB { return s.dbs[0] }
+
+// Databases is the number of databases, Redis's default (`databases 16`).
+const Databases = 16
+
+// lazyItem is a value detached by UNLINK with the database whose accounting it leaves.
+type lazyItem struct {
+	db *store.DB
+	v  *store.Value
+}
+
+// wireDBs points each database's expiry hook at its index (again after SWAPDB).
+func (s *Server) wireDBs() {
+	for i, db := range s.dbs {
+		db.OnRemove = func(key string) { s.onExpired(i, key) }
+	}
+}
+
+// useDB makes database i the one commands address.
+func (s *Server) useDB(i int) {
+	s.curDB = i
+	s.db = s.dbs[i]
+}
+
+func (s *Server) activeExpire(budget time.Duration) int {
+	n := 0
+	for _, db := range s.dbs {
+		if db.ExpiresLen() > 0 {
+			n += db.ActiveExpire(budget / time.Duration(len(s.dbs)))
+		}
+	}
+	return n
+}
+
+// usedMemory and the keyspace stats add up every database, as INFO reports them.
+func (s *Server) usedMemory() int64 {
+	var n int64
+	for _, db := range s.dbs {
+		n += db.UsedMemory()
+	}
+	return n
+}
+
+func (s *Server) dbStats() store.Stats {
+	var t store.Stats
+	for _, db := range s.dbs {
+		st := db.Stats
+		t.ExpiredKeys += st.ExpiredKeys
+		t.KeyspaceHits += st.KeyspaceHits
+		t.KeyspaceMiss += st.KeyspaceMiss
+		t.ActiveCycles += st.ActiveCycles
+		t.LazyFreed += st.LazyFreed
+		t.SyncFreeNanos += st.SyncFreeNanos
+	}
+	return t
+}
+
+func (s *Server) keyCount() int {
+	n := 0
+	for _, db := range s.dbs {
+		n += db.Len()
+	}
+	return n
+}
 
 // Lock takes the executor lock (in-process callers only: tests and scenarios).
 func (s *Server) Lock() { s.mu.Lock() }
@@ -396,7 +560,7 @@ func (s *Server) Unlock() { s.mu.Unlock() }
 func (s *Server) ActiveExpireCycle() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := s.db.ActiveExpire(25 * time.Millisecond)
+	n := s.activeExpire(25 * time.Millisecond * Databases)
 	s.flushAOF()
 	return n
 }

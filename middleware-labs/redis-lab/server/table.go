@@ -26,6 +26,8 @@ func commandTable() map[string]*command {
 		{name: "dbsize", arity: 1, flags: r | f, fn: cmdDBSize},
 		{name: "flushdb", arity: -1, flags: w, fn: cmdFlush},
 		{name: "flushall", arity: -1, flags: w, fn: cmdFlush},
+		{name: "swapdb", arity: 3, flags: w | f, fn: cmdSwapDB},
+		{name: "move", arity: 3, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdMove},
 		{name: "config", arity: -2, flags: a | ns, fn: cmdConfig},
 		{name: "slowlog", arity: -2, flags: a, fn: cmdSlowlog},
 		{name: "time", arity: 1, flags: f, fn: cmdTime},
@@ -45,6 +47,7 @@ func commandTable() map[string]*command {
 		{name: "incrby", arity: 3, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdIncr},
 		{name: "decrby", arity: 3, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdIncr},
 		{name: "append", arity: 3, flags: w, firstKey: 1, lastKey: 1, step: 1, fn: cmdAppend},
+		{name: "incrbyfloat", arity: 3, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdIncrByFloat},
 		{name: "strlen", arity: 2, flags: r | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdStrlen},
 		// keys
 		{name: "del", arity: -2, flags: w, firstKey: 1, lastKey: -1, step: 1, fn: cmdDel},
@@ -59,6 +62,10 @@ func commandTable() map[string]*command {
 		{name: "persist", arity: 2, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdPersist},
 		{name: "type", arity: 2, flags: r | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdType},
 		{name: "scan", arity: -2, flags: r, fn: cmdScan},
+		{name: "object", arity: -2, flags: r, firstKey: 2, lastKey: 2, step: 1, fn: cmdObject},
+		{name: "hscan", arity: -3, flags: r, firstKey: 1, lastKey: 1, step: 1, fn: cmdElemScan},
+		{name: "sscan", arity: -3, flags: r, firstKey: 1, lastKey: 1, step: 1, fn: cmdElemScan},
+		{name: "zscan", arity: -3, flags: r, firstKey: 1, lastKey: 1, step: 1, fn: cmdElemScan},
 		{name: "keys", arity: 2, flags: r, fn: cmdKeys},
 		// hashes
 		{name: "hset", arity: -4, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdHSet},
@@ -74,6 +81,10 @@ func commandTable() map[string]*command {
 		{name: "rpush", arity: -3, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdPush},
 		{name: "lpop", arity: -2, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdPop},
 		{name: "rpop", arity: -2, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdPop},
+		{name: "blpop", arity: -3, flags: w, firstKey: 1, lastKey: -2, step: 1, fn: cmdBPop},
+		{name: "brpop", arity: -3, flags: w, firstKey: 1, lastKey: -2, step: 1, fn: cmdBPop},
+		{name: "lmove", arity: 5, flags: w, firstKey: 1, lastKey: 2, step: 1, fn: cmdLMove},
+		{name: "blmove", arity: 6, flags: w, firstKey: 1, lastKey: 2, step: 1, fn: cmdLMove},
 		{name: "lrange", arity: 4, flags: r, firstKey: 1, lastKey: 1, step: 1, fn: cmdLRange},
 		{name: "llen", arity: 2, flags: r | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdLLen},
 		// sets
@@ -81,6 +92,8 @@ func commandTable() map[string]*command {
 		{name: "srem", arity: -3, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdSRem},
 		{name: "smembers", arity: 2, flags: r, firstKey: 1, lastKey: 1, step: 1, fn: cmdSMembers},
 		{name: "sismember", arity: 3, flags: r | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdSIsMember},
+		{name: "spop", arity: -2, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdSPop},
+		{name: "srandmember", arity: -2, flags: r, firstKey: 1, lastKey: 1, step: 1, fn: cmdSRandMember},
 		{name: "scard", arity: 2, flags: r | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdSCard},
 		// sorted sets
 		{name: "zadd", arity: -4, flags: w | f, firstKey: 1, lastKey: 1, step: 1, fn: cmdZAdd},
@@ -107,6 +120,9 @@ func commandTable() map[string]*command {
 		{name: "eval", arity: -3, flags: ns, keys: evalKeys, fn: cmdEval},
 		{name: "evalsha", arity: -3, flags: ns, keys: evalKeys, fn: cmdEval},
 		{name: "script", arity: -2, flags: ns, fn: cmdScript},
+		{name: "function", arity: -2, flags: ns, fn: cmdFunction},
+		{name: "fcall", arity: -3, flags: ns, keys: evalKeys, fn: cmdFCall},
+		{name: "fcall_ro", arity: -3, flags: ns, keys: evalKeys, fn: cmdFCall},
 	}
 	m := make(map[string]*command, len(list))
 	for _, c := range list {

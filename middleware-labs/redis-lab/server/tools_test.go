@@ -1,3 +1,10 @@
+//go:build integration
+
+// The tests in this file drive the server with the real Redis command-line tools, so they run
+// with `make test-integration` (scripts/test.sh integration), not `make test`: a machine with
+// only Go passes `make test`. Under the integration tag a missing tool fails the test with the
+// line that installs it.
+
 package server
 
 import (

@@ -42,9 +42,26 @@ func (k Kind) String() string {
 	return "none"
 }
 
+// Enc records what OBJECT ENCODING cannot tell from the value's content alone.
+type Enc uint8
+
+// The encoding hints.
+const (
+	// EncAuto: a string encodes as Redis's SET would (int, embstr or raw by content); an
+	// aggregate is compact (listpack, intset) while it stays within the thresholds.
+	EncAuto Enc = iota
+	// EncRaw: a string grown in place (APPEND), which Redis keeps raw whatever its length.
+	EncRaw
+	// EncNumber: a string made from a number (INCRBYFLOAT): embstr or raw by length, never int.
+	EncNumber
+	// EncBig: an aggregate that outgrew its compact encoding; Redis never converts it back.
+	EncBig
+)
+
 // Value is one key's value; exactly one field matching Kind is set.
 type Value struct {
 	Kind Kind
+	Enc  Enc
 	Str  []byte
 	List *List
 	Hash map[string][]byte
@@ -178,6 +195,7 @@ func (db *DB) SetStringInPlace(key []byte, val []byte, keepTTL bool) bool {
 	}
 	db.used += int64(len(val) - len(v.Str))
 	v.Str = val
+	v.Enc = EncAuto
 	return true
 }
 

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"cmp"
+	"hash/fnv"
+	"slices"
+	"strconv"
+
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/resp"
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/store"
+)
+
+// HSCAN, SSCAN and ZSCAN walk one key's elements with SCAN's cursor contract. As in Redis, a
+// value small enough for a compact encoding (listpack, intset) is returned whole with cursor 0;
+// a bigger one is walked in COUNT-sized steps of a 63-bit hash space, so an element present for
+// the whole walk is returned at least once.
+
+type scanElem struct {
+	name  string
+	value []byte // the field's value (HSCAN) or the formatted score (ZSCAN); nil for SSCAN
+	pos   uint64
+}
+
+func elemPos(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()>>1 + 1
+}
+
+func cmdElemScan(s *Server, c *client, args [][]byte) {
+	kind := map[string]store.Kind{"hscan": store.KindHash, "sscan": store.KindSet, "zscan": store.KindZSet}[resp.Lower(args[0])]
+	cursor, err := strconv.ParseUint(string(args[2]), 10, 64)
+	if err != nil {
+		c.err("ERR invalid cursor")
+		return
+	}
+	count := 10
+	var pattern []byte
+	for i := 3; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			c.err(errSyntax)
+			return
+		}
+		switch {
+		case resp.Equal(args[i], "count"):
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				c.err(errNotInt)
+				return
+			}
+			if n < 1 {
+				c.err(errSyntax)
+				return
+			}
+			count = int(min(n, 1<<20))
+		case resp.Equal(args[i], "match"):
+			pattern = args[i+1]
+		default:
+			c.err(errSyntax)
+			return
+		}
+	}
+	v, ok := s.lookupKind(c, args[1], kind, false)
+	if !ok {
+		return
+	}
+	var elems []scanElem
+	compact := false
+	if v != nil {
+		enc := s.encoding(v)
+		compact = enc == "listpack" || enc == "intset"
+		switch kind {
+		case store.KindHash:
+			for f, val := range v.Hash {
+				elems = append(elems, scanElem{name: f, value: val})
+			}
+		case store.KindSet:
+			for m := range v.Set {
+				elems = append(elems, scanElem{name: m})
+			}
+		case store.KindZSet:
+			for _, m := range v.ZSet.RangeByRank(0, v.ZSet.Len()-1, false) {
+				elems = append(elems, scanElem{name: m.Name, value: strconv.AppendFloat(nil, m.Score, 'g', 17, 64)})
+			}
+		}
+	}
+	var next uint64
+	if !compact {
+		cand := elems[:0]
+		for _, e := range elems {
+			if e.pos = elemPos(e.name); e.pos >= cursor {
+				cand = append(cand, e)
+			}
+		}
+		slices.SortFunc(cand, func(a, b scanElem) int { return cmp.Compare(a.pos, b.pos) })
+		n := min(count, len(cand))
+		for n < len(cand) && n > 0 && cand[n].pos == cand[n-1].pos {
+			n++
+		}
+		if n < len(cand) {
+			next = cand[n].pos
+		}
+		elems = cand[:n]
+	}
+	// MATCH filters after the step, as in Redis: a step may return nothing and a non-zero cursor.
+	out := elems[:0]
+	for _, e := range elems {
+		if pattern == nil || globMatch(pattern, []byte(e.name)) {
+			out = append(out, e)
+		}
+	}
+	c.w.Array(2)
+	c.w.BulkString(strconv.FormatUint(next, 10))
+	if kind == store.KindSet {
+		c.w.Array(len(out))
+	} else {
+		c.w.Array(2 * len(out))
+	}
+	for _, e := range out {
+		c.w.BulkString(e.name)
+		if kind != store.KindSet {
+			c.w.Bulk(e.value)
+		}
+	}
+}

@@ -61,7 +61,7 @@ func runBigKey(ctx context.Context, env *runner.Env) error {
 	// Settle the heap now: a collection of the fresh keyspace would otherwise land inside the
 	// window and its mark assists would blur the other clients' latency in both modes.
 	runtime.GC()
-	env.Log.Info("big-key: built the price index", zap.Int("fields", bigKeyFields), zap.Int("keys", len(keys)), zap.String("addr", addr))
+	env.Log.Info("built the price index", zap.Int("fields", bigKeyFields), zap.Int("keys", len(keys)), zap.String("addr", addr))
 
 	others := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 32})
 	export := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1})

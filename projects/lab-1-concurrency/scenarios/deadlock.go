@@ -121,7 +121,8 @@ func runDeadlock(ctx context.Context, env *runner.Env) error {
 	env.Record("watchdog_stalls", float64(stalls))
 	env.Record("transfers_completed", float64(b.Completed.Load()))
 	env.Record("stuck_tellers", float64(live.Load()))
-	env.Log.Info("deadlock window done", zap.Float64("transfers_per_second_last_second", rate),
-		zap.Duration("watchdog_longest_stall", longest), zap.Int64("stuck_tellers", live.Load()))
+	// Neutral on purpose: a mystery run shows lab.log, and a message or
+	// field named after the fault or its symptom would give the answer away.
+	env.Log.Info("load window done", zap.Int64("requests", b.Completed.Load()))
 	return nil
 }

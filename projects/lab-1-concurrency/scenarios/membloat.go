@@ -66,7 +66,8 @@ func runMemoryBloat(ctx context.Context, env *runner.Env) error {
 	env.Record("cache_live_kb", float64(st.LiveBytes)/1024)
 	env.Record("cache_pinned_mb", float64(st.PinnedBytes)/(1<<20))
 	env.Record("frames", float64(res.Requests))
-	env.Log.Info("memory-bloat window done", zap.Int64("frames", res.Requests), zap.Float64("heap_inuse_growth_mb", growth),
-		zap.Int64("cache_live_bytes", st.LiveBytes), zap.Int64("cache_pinned_bytes", st.PinnedBytes))
+	// Neutral on purpose: a mystery run shows lab.log, and a message or
+	// field named after the fault or its symptom would give the answer away.
+	env.Log.Info("load window done", zap.Int64("requests", res.Requests))
 	return nil
 }

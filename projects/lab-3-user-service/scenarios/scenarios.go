@@ -142,7 +142,7 @@ func runSlowRequest(ctx context.Context, env *runner.Env, b Backend) error {
 	if err != nil {
 		return err
 	}
-	env.Log.Info("slow-request load: " + summary(res))
+	env.Log.Info("load: " + summary(res))
 	if res.Requests == 0 {
 		return errNoRequests
 	}
@@ -239,8 +239,8 @@ func runDBOverload(ctx context.Context, env *runner.Env, b Backend) error {
 	if monErr != nil {
 		return monErr
 	}
-	env.Log.Info("db-overload reports: " + summary(reports))
-	env.Log.Info("db-overload profile reads: " + summary(profile))
+	env.Log.Info("load (reports): " + summary(reports))
+	env.Log.Info("load (profile reads): " + summary(profile))
 	if profile.Requests == 0 || reports.Requests == 0 {
 		return errNoRequests
 	}
@@ -310,7 +310,7 @@ func runThreadExhaustion(ctx context.Context, env *runner.Env, b Backend) error 
 		sample()
 		time.Sleep(20 * time.Millisecond)
 	}
-	env.Log.Info("thread-exhaustion load: " + summary(res))
+	env.Log.Info("load: " + summary(res))
 	st := r.app.Audit.Stats()
 	mu.Lock()
 	defer mu.Unlock()

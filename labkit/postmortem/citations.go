@@ -513,12 +513,18 @@ func (l *linter) checkOutPath(line int, word string) (Problem, bool) {
 		}
 		return bad("names an evidence file no run writes", knownNames())
 	}
-	if !isPlaceholder(fault) && !strings.Contains(fault, "\x00") && fault != "mystery" && info != nil && !info.faults[fault] {
+	if !isPlaceholder(fault) && !strings.Contains(fault, "\x00") && !isRunOnlyFolder(fault) && info != nil && !info.faults[fault] {
 		return bad(fmt.Sprintf("names fault %q, which lab %d does not declare", fault, lab),
 			"a fault among "+setList(info.faults))
 	}
 	if len(segs) == 4 {
 		return Problem{}, true
+	}
+	if len(segs) == 5 && strings.HasPrefix(segs[4], "compare-") && path.Ext(segs[4]) == ".svg" {
+		return Problem{}, true // fault=compare: one chart per key series, both runs
+	}
+	if len(segs) == 6 && subFolder.MatchString(segs[4]) {
+		segs = append(segs[:4], segs[5]) // <fault>/on|off|nodeN/<file>
 	}
 	if len(segs) > 5 {
 		return bad("is deeper than the evidence layout", layout)
@@ -528,6 +534,20 @@ func (l *linter) checkOutPath(line int, word string) (Problem, bool) {
 	}
 	return Problem{}, true
 }
+
+// isRunOnlyFolder reports the folders a run writes beside its faults'
+// folders: a mystery run's, whose names must not give the fault away.
+func isRunOnlyFolder(name string) bool {
+	switch name {
+	case "mystery", "baseline", "incident":
+		return true
+	}
+	return false
+}
+
+// subFolder is a folder inside a scenario's evidence: the two sides of
+// fault=compare, or one node of a multi-process lab.
+var subFolder = regexp.MustCompile(`^(on|off|node[0-9]+)$`)
 
 func (l *linter) labNumbers() string {
 	nums := make([]int, 0, len(l.labs))
@@ -766,14 +786,14 @@ func (l *linter) checkMake(line int, args []string, cwd string) []Problem {
 				continue
 			}
 			for _, f := range strings.Split(v, ",") {
-				if f == "" || key == "fault" && (f == "on" || f == "off" || f == "list" || f == "mystery") {
+				if f == "" || key == "fault" && (f == "on" || f == "off" || f == "list" || f == "mystery" || f == "compare") {
 					continue
 				}
 				if !info.faults[f] {
 					probs = append(probs, Problem{
 						Line:     line,
 						Problem:  fmt.Sprintf("`%s=%s`: lab %d declares no fault %q", key, v, lab, f),
-						Expected: "on, off, list, mystery or a fault among " + setList(info.faults),
+						Expected: "on, off, list, mystery, compare or a fault among " + setList(info.faults),
 					})
 				}
 			}

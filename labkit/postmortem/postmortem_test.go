@@ -60,7 +60,7 @@ func TestLintFixtures(t *testing.T) {
 			{10, "cites make but docs/ has no readable Makefile"},
 			{13, "`make lab-42`: there is no lab 42"},
 			{13, "`make lab-4`: lab 4 (middleware-labs/mysql-lab) has no directory yet"},
-			{16, "`fault=bogus,deadlock`: lab 1 declares no fault \"bogus\" (expected on, off, list, mystery or a fault among deadlock, goroutine-leak)"},
+			{16, "`fault=bogus,deadlock`: lab 1 declares no fault \"bogus\" (expected on, off, list, mystery, compare or a fault among deadlock, goroutine-leak)"},
 			{16, "`answer=livelock`: lab 1 declares no fault \"livelock\""},
 			{19, "`duration=abc` is not a duration"},
 			{19, "`lab=x` is not a lab number"},

@@ -162,8 +162,9 @@ func (a *File) Close() error {
 	return errors.Join(err, a.f.Close())
 }
 
-// ErrBadFormat is a malformed command before the end of the file.
-var ErrBadFormat = errors.New("Bad file format reading the append only file (make a backup of your AOF file, then use ./redis-check-aof --fix <filename>)")
+// ErrBadFormat is a malformed command before the end of the file. The text is redis-server's own
+// message, lower-cased as Go error strings are, because Load wraps it mid-sentence.
+var ErrBadFormat = errors.New("bad file format reading the append only file (make a backup of your AOF file, then use ./redis-check-aof --fix <filename>)")
 
 // LoadResult describes a replay.
 type LoadResult struct {

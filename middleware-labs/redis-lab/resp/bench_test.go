@@ -2,6 +2,7 @@ package resp
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -17,7 +18,7 @@ func BenchmarkReadCommand(b *testing.B) {
 		r := NewReader(bytes.NewReader(data), Limits{})
 		for ; i < b.N; i++ {
 			if _, err := r.ReadCommand(); err != nil {
-				if err == io.EOF {
+				if errors.Is(err, io.EOF) {
 					break
 				}
 				b.Fatal(err)

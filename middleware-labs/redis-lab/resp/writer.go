@@ -10,6 +10,9 @@ import (
 // Writer encodes replies. Proto selects RESP2 (2) or RESP3 (3); RESP3-only types degrade to their
 // RESP2 forms exactly as Redis does (maps become flat arrays, doubles become bulk strings, null
 // becomes $-1 or *-1).
+//
+// The encoding methods return nothing: bufio.Writer's errors are sticky, so the first failed write
+// turns every later one into a no-op and Flush reports it. Callers must check Flush.
 type Writer struct {
 	bw    *bufio.Writer
 	Proto int
@@ -22,7 +25,8 @@ func NewWriter(w io.Writer) *Writer { return &Writer{bw: bufio.NewWriterSize(w, 
 // Reset discards unflushed output and writes to w from now on.
 func (w *Writer) Reset(dst io.Writer) { w.bw.Reset(dst) }
 
-// Flush sends buffered replies.
+// Flush sends buffered replies and reports the first write error since the writer was created or
+// Reset.
 func (w *Writer) Flush() error { return w.bw.Flush() }
 
 // Buffered reports the bytes waiting to be flushed.

@@ -157,7 +157,9 @@ func runBigKey(ctx context.Context, env *runner.Env) error {
 			longest = max(longest, e.Duration)
 		}
 		env.Record("slowlog_longest_command_ms", float64(longest)/1e6)
-		env.WriteFile("slowlog.txt", []byte(fmt.Sprintf("%+v\n", slow)))
+		if err := env.WriteFile("slowlog.txt", []byte(fmt.Sprintf("%+v\n", slow))); err != nil {
+			return fmt.Errorf("bigkey: write slowlog evidence: %w", err)
+		}
 	}
 	return nil
 }

@@ -323,7 +323,10 @@ wait:
 		}
 	}
 	if reading {
-		c.conn.SetReadDeadline(time.Now())
+		if err := c.conn.SetReadDeadline(time.Now()); err != nil {
+			// Without the deadline the read may never return; closing the connection ends it.
+			c.conn.Close()
+		}
 		rr := <-readDone
 		if rr.err == nil {
 			next = rr.args
@@ -331,7 +334,9 @@ wait:
 			alive = false // a torn request: the stream cannot be resynchronised
 		}
 		if ctx.Err() == nil {
-			c.conn.SetReadDeadline(time.Time{})
+			if err := c.conn.SetReadDeadline(time.Time{}); err != nil {
+				alive = false // the next read would fail at the stale deadline
+			}
 		}
 	}
 	if !served {

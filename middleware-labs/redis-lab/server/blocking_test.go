@@ -18,7 +18,8 @@ func blockedClients(t *testing.T, rdb *redis.Client) int {
 	for _, line := range strings.Split(info, "\r\n") {
 		if v, ok := strings.CutPrefix(line, "blocked_clients:"); ok {
 			var n int
-			fmt.Sscan(v, &n)
+			_, err := fmt.Sscan(v, &n)
+			require.NoError(t, err, "blocked_clients:%s", v)
 			return n
 		}
 	}

@@ -181,7 +181,8 @@ func (c *client) encode(fn func(w *resp.Writer)) []byte {
 	w := resp.NewWriter(&b)
 	w.Proto = c.proto
 	fn(w)
-	w.Flush()
+	// A bytes.Buffer's Write never returns an error, so neither can this Flush.
+	_ = w.Flush()
 	return b.Bytes()
 }
 

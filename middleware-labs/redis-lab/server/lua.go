@@ -322,7 +322,9 @@ func (sc *scripts) redisCall(L *lua.LState, raise bool) int {
 	f := sc.fake
 	f.buf.Reset()
 	s.call(f, cmd, args)
-	f.w.Flush()
+	if err := f.w.Flush(); err != nil {
+		return fail("ERR " + err.Error())
+	}
 	v, _, err := parseReply(f.buf.Bytes())
 	if err != nil {
 		return fail("ERR " + err.Error())

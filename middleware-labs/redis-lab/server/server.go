@@ -96,7 +96,6 @@ type Server struct {
 	connsMu sync.Mutex
 	conns   map[net.Conn]struct{}
 	ln      net.Listener
-	closed  atomic.Bool
 	cancel  context.CancelFunc
 	// serveErr is what the Serve started by Start returned; Close reports it.
 	serveErr error
@@ -284,7 +283,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// closing them, so a command in flight still delivers its reply.
 	s.connsMu.Lock()
 	for c := range s.conns {
-		c.SetReadDeadline(time.Now())
+		// It fails only on a connection already closed, whose read has returned anyway.
+		_ = c.SetReadDeadline(time.Now())
 	}
 	s.connsMu.Unlock()
 	stopped := make(chan struct{})
@@ -431,7 +431,8 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn) {
 		}
 		s.flushAOF()
 		// Encode into memory under the lock; the socket write happens after it is released.
-		c.w.Flush()
+		// Its error is sticky: flushOut below flushes again and reports it.
+		_ = c.w.Flush()
 		blocked := c.block
 		s.mu.Unlock()
 		ferr := c.flushOut()
@@ -460,7 +461,8 @@ func (s *Server) replyProtocolError(c *client, err error) {
 	if errors.As(err, &pe) {
 		c.outMu.Lock()
 		c.w.Error("ERR " + pe.Error())
-		c.flushOut()
+		// The connection closes next either way; a reply that cannot be sent changes nothing.
+		_ = c.flushOut()
 		c.outMu.Unlock()
 		return
 	}

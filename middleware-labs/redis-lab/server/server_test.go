@@ -124,8 +124,15 @@ func TestGoRedisCommands(t *testing.T) {
 			assert.Equal(t, []redis.Z{{Score: 3, Member: "c"}, {Score: 2, Member: "b"}}, rdb.ZRevRangeWithScores(ctx, "z", 0, 1).Val())
 			assert.Equal(t, []redis.Z{{Score: 1, Member: "a"}, {Score: 2, Member: "b"}}, rdb.ZRangeWithScores(ctx, "z", 0, 1).Val())
 			assert.Equal(t, 2.0, rdb.ZScore(ctx, "z", "b").Val())
-			assert.Equal(t, []string{"b", "c"}, rdb.ZRangeByScore(ctx, "z", &redis.ZRangeBy{Min: "(1", Max: "+inf"}).Val())
-			assert.Equal(t, []string{"c"}, rdb.ZRangeByScore(ctx, "z", &redis.ZRangeBy{Min: "-inf", Max: "+inf", Offset: 2, Count: 5}).Val())
+			assert.Equal(t, []string{"b", "c"}, rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: "z", Start: "(1", Stop: "+inf", ByScore: true}).Val())
+			assert.Equal(t, []string{"c"}, rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: "z", Start: "-inf", Stop: "+inf", ByScore: true, Offset: 2, Count: 5}).Val())
+			// ZRANGEBYSCORE itself, which go-redis deprecates but the server still serves.
+			byScore, err := rdb.Do(ctx, "ZRANGEBYSCORE", "z", "(1", "+inf").StringSlice()
+			require.NoError(t, err)
+			assert.Equal(t, []string{"b", "c"}, byScore)
+			byScore, err = rdb.Do(ctx, "ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", 2, 5).StringSlice()
+			require.NoError(t, err)
+			assert.Equal(t, []string{"c"}, byScore)
 			assert.Equal(t, int64(1), rdb.ZRem(ctx, "z", "a").Val())
 			assert.Equal(t, int64(2), rdb.ZCard(ctx, "z").Val())
 			// server

@@ -39,12 +39,18 @@ func TestAnalyzeFindsAKnownHotFunction(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, pprof.StartCPUProfile(f))
 	deadline := time.Now().Add(1500 * time.Millisecond)
+	// coldSum uses coldWork's result: a pure call whose result is dropped
+	// reads as a mistake, and only go:noinline (not a guarantee about
+	// future compilers) would keep it from being elided, leaving no cold
+	// frame to compare against.
+	coldSum := 0
 	for time.Now().Before(deadline) {
 		hotCompile("user-42@example.com")
-		coldWork(10)
+		coldSum += coldWork(10)
 	}
 	pprof.StopCPUProfile()
 	require.NoError(t, f.Close())
+	require.Positive(t, coldSum, "the cold function ran")
 
 	a, err := culprit.Analyze(path)
 	require.NoError(t, err)

@@ -378,7 +378,7 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 }
 
 func unexpectedEOF(err error) error {
-	if err == io.EOF {
+	if errors.Is(err, io.EOF) {
 		return io.ErrUnexpectedEOF
 	}
 	return err

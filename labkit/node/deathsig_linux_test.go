@@ -83,7 +83,13 @@ func TestNoNodeOutlivesAKilledHarness(t *testing.T) {
 	}
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	<-waited
+	// Wait's error is the point, not noise: it proves the harness died of
+	// our SIGKILL rather than exiting on its own.
+	var exitErr *exec.ExitError
+	require.ErrorAs(t, <-waited, &exitErr)
+	status, ok := exitErr.Sys().(syscall.WaitStatus)
+	require.True(t, ok, "wait status %T", exitErr.Sys())
+	require.Equal(t, syscall.SIGKILL, status.Signal(), "the harness ended by %v", exitErr)
 	for _, pid := range pids {
 		assert.Eventually(t, func() bool { return dead(pid) }, 10*time.Second, 10*time.Millisecond,
 			"node pid %d outlived its killed harness", pid)

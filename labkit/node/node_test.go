@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -242,9 +243,24 @@ func TestACancelledStartLeavesNothing(t *testing.T) {
 }
 
 func TestAProgramThatExitsEarlyIsAnError(t *testing.T) {
-	_, err := node.Start(t.Context(), node.Config{Program: "/bin/false", N: 1, Dir: t.TempDir()})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "exited before it was ready")
+	tests := []struct {
+		name        string
+		program     string
+		wantMessage string
+		wantExitErr bool // the program's own failure is wrapped, for errors.As
+	}{
+		{"fails", "/bin/false", "exited before it was ready: exit status 1", true},
+		{"succeeds", "/bin/true", "exited with status 0 before it was ready", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := node.Start(t.Context(), node.Config{Program: tt.program, N: 1, Dir: t.TempDir()})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantMessage)
+			var exitErr *exec.ExitError
+			assert.Equal(t, tt.wantExitErr, errors.As(err, &exitErr), "errors.As(err, *exec.ExitError) for %v", err)
+		})
+	}
 }
 
 func TestBadConfigIsAnError(t *testing.T) {

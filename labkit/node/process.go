@@ -135,7 +135,12 @@ func (p *process) waitReady(ctx context.Context, debugAddr string, timeout time.
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("exited before it was ready: %v", p.err)
+			if p.err == nil {
+				// A clean exit is still a failure: a node is meant to keep
+				// serving, and %w of a nil error would print garbage.
+				return errors.New("exited with status 0 before it was ready")
+			}
+			return fmt.Errorf("exited before it was ready: %w", p.err)
 		case <-ctx.Done():
 			return fmt.Errorf("no answer from %s: %w", url, ctx.Err())
 		case <-tick.C:

@@ -869,7 +869,7 @@ func (l *linter) checkGo(line int, args []string, cwd string) []Problem {
 			}
 			continue
 		}
-		if !(strings.HasPrefix(a, ".") || strings.HasSuffix(a, ".go")) {
+		if !strings.HasPrefix(a, ".") && !strings.HasSuffix(a, ".go") {
 			if sub == "run" {
 				break // an import path: what follows are program arguments
 			}

@@ -29,10 +29,7 @@ func matchesSection(title, name string) bool {
 	if !strings.HasPrefix(title, name) {
 		return false
 	}
-	rest := title[len(name):]
-	if strings.HasPrefix(rest, "s") {
-		rest = rest[1:]
-	}
+	rest := strings.TrimPrefix(title[len(name):], "s")
 	return rest == "" || strings.ContainsRune(" (:—-–/,", rune(rest[0]))
 }
 

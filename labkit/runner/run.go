@@ -237,7 +237,7 @@ func writeSpans(ctx context.Context, t *telemetry.Tracing, c *evidence.Capture) 
 			if sp.Attributes == nil {
 				sp.Attributes = map[string]string{}
 			}
-			sp.Attributes[string(kv.Key)] = kv.Value.Emit()
+			sp.Attributes[string(kv.Key)] = kv.Value.String()
 		}
 		spans = append(spans, sp)
 	}

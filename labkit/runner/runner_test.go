@@ -3,6 +3,7 @@ package runner_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/goleak"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
@@ -109,10 +111,12 @@ func TestACaptureOnAFullDiskIsAReportedError(t *testing.T) {
 func TestAPanickingScenarioIsAnError(t *testing.T) {
 	lab := toyLab()
 	sc := lab.Scenarios[0]
-	sc.Run = func(context.Context, *runner.Env) error { var m map[string]int; m["x"]++; return nil }
+	sc.Run = func(context.Context, *runner.Env) error { panic("scenario bug") }
 	res := runner.RunScenario(context.Background(), lab, sc, runner.ScenarioConfig{Dir: t.TempDir()})
 	assert.Equal(t, report.VerdictError, res.Verdict)
-	assert.Contains(t, res.Error, "panicked")
+	assert.Contains(t, res.Error, "panicked: scenario bug")
+	// The stack is kept so the error points at the line that panicked.
+	assert.Contains(t, res.Error, "TestAPanickingScenarioIsAnError")
 }
 
 func exec(t *testing.T, args ...string) (int, string, string) {
@@ -224,4 +228,35 @@ func TestExecWritesAReportThatRoundTrips(t *testing.T) {
 	lr, err := runner.ReadLastRun(out, 0)
 	require.NoError(t, err)
 	assert.Equal(t, 1, lr.Symptoms)
+}
+
+// spans.json carries attributes as the strings an engineer would type into a
+// trace search, so their format is part of the evidence's contract.
+func TestSpanAttributesLandInSpansJSON(t *testing.T) {
+	lab := toyLab()
+	sc := lab.Scenarios[0]
+	sc.Run = func(ctx context.Context, env *runner.Env) error {
+		_, span := env.Tracer.Tracer("runner_test").Start(ctx, "GET /users/{id}")
+		span.SetAttributes(attribute.String("http.route", "/users/{id}"), attribute.Int("http.response.status_code", 503),
+			attribute.Float64("retry.backoff_s", 0.25), attribute.Bool("cache.hit", false),
+			attribute.StringSlice("db.tables", []string{"users", "orders"}))
+		span.End()
+		return nil
+	}
+	dir := t.TempDir()
+	runner.RunScenario(context.Background(), lab, sc, runner.ScenarioConfig{Dir: dir})
+
+	b, err := os.ReadFile(filepath.Join(dir, "spans.json"))
+	require.NoError(t, err)
+	var spans []struct {
+		Name       string            `json:"name"`
+		Attributes map[string]string `json:"attributes"`
+	}
+	require.NoError(t, json.Unmarshal(b, &spans))
+	require.Len(t, spans, 1)
+	assert.Equal(t, "GET /users/{id}", spans[0].Name)
+	assert.Equal(t, map[string]string{
+		"http.route": "/users/{id}", "http.response.status_code": "503",
+		"retry.backoff_s": "0.25", "cache.hit": "false", "db.tables": `["users","orders"]`,
+	}, spans[0].Attributes)
 }

@@ -27,6 +27,46 @@ func elemPos(name string) uint64 {
 	return h.Sum64()>>1 + 1
 }
 
+// scanOptions are the options the SCAN family shares: COUNT and MATCH, and
+// TYPE, which only SCAN takes.
+type scanOptions struct {
+	count   int
+	pattern []byte
+	typ     string
+}
+
+// parseScanOptions reads opts as name/value pairs, as Redis does: a name
+// without its value, an unknown name or a COUNT below 1 is a syntax error.
+// It returns the error reply to send, or "".
+func parseScanOptions(opts [][]byte, withType bool) (scanOptions, string) {
+	o := scanOptions{count: 10}
+	for i := 0; i < len(opts); i += 2 {
+		if i+1 >= len(opts) {
+			return o, errSyntax
+		}
+		switch {
+		case resp.Equal(opts[i], "count"):
+			n, ok := parseInt(opts[i+1])
+			if !ok {
+				return o, errNotInt
+			}
+			if n < 1 {
+				return o, errSyntax
+			}
+			// A huge COUNT is a hint, not a promise; capping it keeps one
+			// call from building an enormous reply under the lock.
+			o.count = int(min(n, 1<<20))
+		case resp.Equal(opts[i], "match"):
+			o.pattern = opts[i+1]
+		case withType && resp.Equal(opts[i], "type"):
+			o.typ = resp.Lower(opts[i+1])
+		default:
+			return o, errSyntax
+		}
+	}
+	return o, ""
+}
+
 func cmdElemScan(s *Server, c *client, args [][]byte) {
 	kind := map[string]store.Kind{"hscan": store.KindHash, "sscan": store.KindSet, "zscan": store.KindZSet}[resp.Lower(args[0])]
 	cursor, err := strconv.ParseUint(string(args[2]), 10, 64)
@@ -34,32 +74,12 @@ func cmdElemScan(s *Server, c *client, args [][]byte) {
 		c.err("ERR invalid cursor")
 		return
 	}
-	count := 10
-	var pattern []byte
-	for i := 3; i < len(args); i += 2 {
-		if i+1 >= len(args) {
-			c.err(errSyntax)
-			return
-		}
-		switch {
-		case resp.Equal(args[i], "count"):
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				c.err(errNotInt)
-				return
-			}
-			if n < 1 {
-				c.err(errSyntax)
-				return
-			}
-			count = int(min(n, 1<<20))
-		case resp.Equal(args[i], "match"):
-			pattern = args[i+1]
-		default:
-			c.err(errSyntax)
-			return
-		}
+	opts, errReply := parseScanOptions(args[3:], false)
+	if errReply != "" {
+		c.err(errReply)
+		return
 	}
+	count, pattern := opts.count, opts.pattern
 	v, ok := s.lookupKind(c, args[1], kind, false)
 	if !ok {
 		return

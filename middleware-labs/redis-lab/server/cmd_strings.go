@@ -502,35 +502,12 @@ func cmdScan(s *Server, c *client, args [][]byte) {
 		c.err("ERR invalid cursor")
 		return
 	}
-	count := 10
-	var pattern []byte
-	var typ string
-	for i := 2; i < len(args); i += 2 {
-		if i+1 >= len(args) {
-			c.err(errSyntax)
-			return
-		}
-		switch {
-		case resp.Equal(args[i], "count"):
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				c.err(errNotInt)
-				return
-			}
-			if n < 1 {
-				c.err(errSyntax)
-				return
-			}
-			count = int(min(n, 1<<20))
-		case resp.Equal(args[i], "match"):
-			pattern = args[i+1]
-		case resp.Equal(args[i], "type"):
-			typ = resp.Lower(args[i+1])
-		default:
-			c.err(errSyntax)
-			return
-		}
+	opts, errReply := parseScanOptions(args[2:], true)
+	if errReply != "" {
+		c.err(errReply)
+		return
 	}
+	count, pattern, typ := opts.count, opts.pattern, opts.typ
 	keys, next := s.db.Scan(cursor, count, func(k string) bool {
 		if pattern != nil && !matchesKey(pattern, k) {
 			return false

@@ -50,10 +50,20 @@ func (r *receiver) Export(_ context.Context, req *coltracepb.ExportTraceServiceR
 
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close(), "the port must be free for the process that takes it")
+	return addr
+}
+
+// get is client.Get with the test's context, so a finished test cancels it.
+func get(ctx context.Context, client *http.Client, url string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return client.Do(req)
 }
 
 func TestIntegrationMetricsAndTracesEndToEnd(t *testing.T) {
@@ -65,7 +75,7 @@ func TestIntegrationMetricsAndTracesEndToEnd(t *testing.T) {
 
 	// 1. The OTLP receiver.
 	rcv := &receiver{names: map[string]int{}, traceIDs: map[string]bool{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	gs := grpc.NewServer()
 	coltracepb.RegisterTraceServiceServer(gs, rcv)
@@ -74,12 +84,12 @@ func TestIntegrationMetricsAndTracesEndToEnd(t *testing.T) {
 
 	// 2. The real server binary.
 	bin := filepath.Join(dir, "server")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/server")
+	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "../cmd/server")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
 	addr, debugAddr := freePort(t), freePort(t)
 	accessLog := filepath.Join(dir, "access.log")
-	srv := exec.Command(bin)
+	srv := exec.CommandContext(t.Context(), bin)
 	srv.Env = append(os.Environ(), "ADDR="+addr, "DEBUG_ADDR="+debugAddr, "ACCESS_LOG="+accessLog,
 		"OTEL_EXPORTER_OTLP_ENDPOINT=http://"+ln.Addr().String(), "OTEL_EXPORTER_OTLP_INSECURE=true")
 	srvLog, err := os.Create(filepath.Join(dir, "server.log"))
@@ -92,7 +102,7 @@ func TestIntegrationMetricsAndTracesEndToEnd(t *testing.T) {
 	promAddr := freePort(t)
 	cfg := fmt.Sprintf("global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: lab-0\n    static_configs: [{targets: ['%s']}]\n", debugAddr)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644))
-	prom := exec.Command(promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+	prom := exec.CommandContext(t.Context(), promBin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "tsdb"), "--web.listen-address="+promAddr)
 	promLog, err := os.Create(filepath.Join(dir, "prometheus.log"))
 	require.NoError(t, err)
@@ -102,19 +112,21 @@ func TestIntegrationMetricsAndTracesEndToEnd(t *testing.T) {
 
 	client := &http.Client{Timeout: 2 * time.Second}
 	require.Eventually(t, func() bool {
-		resp, err := client.Get("http://" + addr + "/readyz")
+		resp, err := get(t.Context(), client, "http://"+addr+"/readyz")
 		if err != nil {
 			return false
 		}
-		resp.Body.Close()
+		// A readiness probe reads only the status; a Close error on its
+		// unread body says nothing about readiness.
+		_ = resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	}, 20*time.Second, 50*time.Millisecond, "the server never became ready; see %s", srvLog.Name())
 
 	const n = 50
 	for i := range n {
-		resp, err := client.Get(fmt.Sprintf("http://%s/api/v1/items/%d", addr, i))
+		resp, err := get(t.Context(), client, fmt.Sprintf("http://%s/api/v1/items/%d", addr, i))
 		require.NoError(t, err)
-		resp.Body.Close()
+		require.NoError(t, resp.Body.Close())
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 	}
 
@@ -137,7 +149,7 @@ func TestIntegrationMetricsAndTracesEndToEnd(t *testing.T) {
 	// The access log's trace IDs are the exported spans' trace IDs.
 	f, err := os.Open(accessLog)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: its Close cannot lose anything
 	matched, lines := 0, 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -154,17 +166,20 @@ func TestIntegrationMetricsAndTracesEndToEnd(t *testing.T) {
 			matched++
 		}
 	}
+	require.NoError(t, sc.Err())
 	assert.Equal(t, n, lines)
 	assert.Equal(t, n, matched, "every access-log line's trace_id must name an exported trace")
 }
 
 func promQuery(t *testing.T, client *http.Client, promAddr, q string) float64 {
 	t.Helper()
-	resp, err := client.Get("http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(q))
+	resp, err := get(t.Context(), client, "http://"+promAddr+"/api/v1/query?query="+url.QueryEscape(q))
 	if err != nil {
 		return 0
 	}
-	defer resp.Body.Close()
+	// Polled inside require.Eventually: a failed query, or Close, is a "not
+	// yet" and the next poll asks again.
+	defer func() { _ = resp.Body.Close() }()
 	var body struct {
 		Data struct {
 			Result []struct {

@@ -159,7 +159,7 @@ func BenchmarkSink(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			sink, err := logsink.Open(filepath.Join(b.TempDir(), "access.log"), synchronous)
 			require.NoError(b, err)
-			defer sink.Close()
+			defer func() { require.NoError(b, sink.Close()) }()
 			b.SetBytes(int64(len(line)))
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {

@@ -271,7 +271,7 @@ func runRestart(ctx context.Context, env *runner.Env) error {
 func meanLineBytes(path string) (float64, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("mean line length: %w", err) // err names the path
 	}
 	lines := bytes.Count(b, []byte("\n"))
 	if lines == 0 {
@@ -288,7 +288,9 @@ func countServerErrors(path string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read access log: %w", err)
 	}
-	defer f.Close()
+	// Read-only: a Close error cannot lose data, and the scan's error below
+	// is the one that matters.
+	defer func() { _ = f.Close() }()
 	n := 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -299,7 +301,10 @@ func countServerErrors(path string) (int, error) {
 			n++
 		}
 	}
-	return n, sc.Err()
+	if err := sc.Err(); err != nil {
+		return n, fmt.Errorf("read access log %s: %w", path, err)
+	}
+	return n, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -2,6 +2,14 @@
 
 package scenarios
 
-import "syscall"
+import (
+	"fmt"
+	"syscall"
+)
 
-func mkfifo(path string) error { return syscall.Mkfifo(path, 0o600) }
+func mkfifo(path string) error {
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		return fmt.Errorf("mkfifo: %w", err)
+	}
+	return nil
+}

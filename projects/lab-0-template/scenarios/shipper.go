@@ -34,18 +34,25 @@ func startShipper(pipePath, out string, bytesPerSec float64) (*shipper, error) {
 	return s, nil
 }
 
-func (s *shipper) run(pipePath, out string) error {
+func (s *shipper) run(pipePath, out string) (err error) {
 	// Opening a pipe for reading waits for its writer: the server's sink.
 	in, err := os.Open(pipePath)
 	if err != nil {
 		return fmt.Errorf("log shipper: %w", err)
 	}
-	defer in.Close()
+	// The read end: closing it can fail only in ways that lose nothing.
+	defer func() { _ = in.Close() }()
 	dst, err := os.Create(out)
 	if err != nil {
 		return fmt.Errorf("log shipper: %w", err)
 	}
-	defer dst.Close()
+	// The collector's copy is the evidence the scenario reads; a failed Close
+	// may mean lines never reached it, so it fails the run.
+	defer func() {
+		if cerr := dst.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("log shipper: %w", cerr))
+		}
+	}()
 	buf := make([]byte, 4<<10)
 	start := time.Now()
 	for {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -12,7 +13,10 @@ func reusePort(_, _ string, c syscall.RawConn) error {
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("server: reach the socket to set SO_REUSEPORT: %w", err)
 	}
-	return serr
+	if serr != nil {
+		return fmt.Errorf("server: set SO_REUSEPORT: %w", serr)
+	}
+	return nil
 }

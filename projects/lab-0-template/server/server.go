@@ -206,23 +206,28 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("server: serve: %w", err)
 	case <-ctx.Done():
 	}
-	stopErr := s.stop()
+	// ctx is cancelled by now, which is why we are stopping; the drain gets
+	// its own deadline but keeps ctx's values (WithoutCancel).
+	stopCtx := context.WithoutCancel(ctx)
+	stopErr := s.stop(stopCtx)
 	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
 		stopErr = errors.Join(stopErr, err)
 	}
 	// Close returns while the handlers it cut off are still running, and
 	// each still writes its access-log line (a 502). Close the log under them
 	// and those lines are lost, which hides the very requests that failed.
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	waitCtx, cancel := context.WithTimeout(stopCtx, s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := s.running.wait(ctx); err != nil {
+	if err := s.running.wait(waitCtx); err != nil {
 		s.log.Error("handlers still running when the access log closes", zap.Error(err))
 	}
 	return errors.Join(stopErr, s.access.Close())
 }
 
-// stop is where the no-graceful-shutdown fault lives.
-func (s *Server) stop() error {
+// stop is where the no-graceful-shutdown fault lives. ctx must not be
+// cancelled already (Run passes one detached from its own): the drain's
+// deadline is ShutdownTimeout from now.
+func (s *Server) stop(ctx context.Context) error {
 	inFlight := s.metrics.InFlightNow()
 	if s.cfg.Faults.NoGracefulShutdown {
 		// The defect: Close drops every connection, including those whose
@@ -231,22 +236,28 @@ func (s *Server) stop() error {
 		// but what the cut-off handlers write: middleware.CutOff.)
 		s.metrics.AbortedRequests.Add(float64(inFlight))
 		s.log.Info("stopped", zap.Int64("in_flight_at_stop", inFlight))
-		return s.http.Close()
+		if err := s.http.Close(); err != nil {
+			return fmt.Errorf("server: close: %w", err)
+		}
+		return nil
 	}
 	// Fail readiness first so a load balancer stops routing here, then stop
 	// accepting and wait for in-flight requests, up to the deadline.
 	s.api.SetReady(false)
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := s.http.Shutdown(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		left := s.metrics.InFlightNow()
 		s.metrics.AbortedRequests.Add(float64(left))
 		s.log.Error("drain deadline passed; closing", zap.Int64("in_flight", left))
-		return errors.Join(err, s.http.Close())
+		return fmt.Errorf("server: shutdown: %w", errors.Join(err, s.http.Close()))
+	}
+	if err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
 	}
 	s.log.Info("drained", zap.Int64("in_flight_at_stop", inFlight))
-	return err
+	return nil
 }
 
 // Handler is the HTTP handler with every middleware installed (for

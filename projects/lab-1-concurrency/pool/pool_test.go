@@ -125,7 +125,8 @@ func BenchmarkSliceInPool(b *testing.B) {
 	})
 }
 
-type small struct{ a, b int64 }
+// small is 16 bytes: two words, the size where the allocator is as fast as a pool.
+type small struct{ words [2]int64 }
 
 var smallSink *small
 
@@ -134,7 +135,7 @@ func BenchmarkSmallObject(b *testing.B) {
 	b.Run("alloc", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
-			s := &small{a: int64(i)}
+			s := &small{words: [2]int64{int64(i)}}
 			smallSink = s
 		}
 	})
@@ -143,7 +144,7 @@ func BenchmarkSmallObject(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
 			s := p.Get().(*small)
-			s.a = int64(i)
+			s.words[0] = int64(i)
 			smallSink = s
 			p.Put(s)
 		}

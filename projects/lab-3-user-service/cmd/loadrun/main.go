@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -104,8 +105,11 @@ func run() error {
 	}
 	err = json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
-	if err != nil || tok.AccessToken == "" {
-		return fmt.Errorf("login for the load run failed: %v", err)
+	if err != nil {
+		return fmt.Errorf("login for the load run failed: %w", err)
+	}
+	if tok.AccessToken == "" {
+		return errors.New("login for the load run returned no access token")
 	}
 
 	workloads := []struct {

@@ -95,7 +95,10 @@ func TestServeAndShutDown(t *testing.T) {
 	}
 	require.NoError(t, <-done)
 	http.DefaultClient.CloseIdleConnections()
-	_, err := http.Get(base + "/healthz")
+	resp, err := http.Get(base + "/healthz")
+	if err == nil {
+		resp.Body.Close()
+	}
 	require.Error(t, err, "the listener is closed")
 }
 

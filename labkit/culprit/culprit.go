@@ -59,6 +59,15 @@ func sampleIndex(p *profile.Profile) int {
 
 // Analyze parses the profile at path.
 func Analyze(path string) (*Analysis, error) {
+	p, err := parseFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return analyze(path, p), nil
+}
+
+// parseFile opens and parses one profile for Analyze and AnalyzeLabel.
+func parseFile(path string) (*profile.Profile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("culprit: %w", err)
@@ -68,7 +77,7 @@ func Analyze(path string) (*Analysis, error) {
 	if err != nil {
 		return nil, fmt.Errorf("culprit: parse %s: %w", path, err)
 	}
-	return analyze(path, p), nil
+	return p, nil
 }
 
 func analyze(path string, p *profile.Profile) *Analysis {

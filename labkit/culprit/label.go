@@ -1,12 +1,6 @@
 package culprit
 
-import (
-	"fmt"
-	"os"
-	"slices"
-
-	"github.com/google/pprof/profile"
-)
+import "slices"
 
 // AnalyzeLabel is Analyze restricted to the samples whose pprof label key
 // has the given value: one node's share of a profile taken from a process
@@ -45,17 +39,4 @@ func LabelValues(path, key string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-func parseFile(path string) (*profile.Profile, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("culprit: %w", err)
-	}
-	defer f.Close()
-	p, err := profile.Parse(f)
-	if err != nil {
-		return nil, fmt.Errorf("culprit: parse %s: %w", path, err)
-	}
-	return p, nil
 }

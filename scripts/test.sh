@@ -75,7 +75,7 @@ for m in $modules; do
 		# Only the tests the integration-tagged files define: the unit tests
 		# already ran in `make test`.
 		names=$(sed -n 's/^func \(Test[A-Za-z0-9_]*\)(t \*testing\.T).*/\1/p' $files | sort -u | paste -sd'|')
-		(cd "$dir" && "$GO" test -tags integration,nomsgpack -count=1 -p 1 -run "^($names)\$" ./...) || failed+=("$dir");;
+		(cd "$dir" && "$GO" test -tags "integration${BUILD_TAGS:+,$BUILD_TAGS}" -count=1 -p 1 -run "^($names)\$" ./...) || failed+=("$dir");;
 	*)
 		echo "usage: scripts/test.sh unit|integration|lint" >&2; exit 2;;
 	esac

@@ -210,7 +210,12 @@ func printList(lab Lab, w io.Writer) {
 	for _, s := range lab.Scenarios {
 		tool := s.Tool
 		if tool == "" {
-			tool = next(s, ".")
+			// Before a run the node is known only when the culprit names one.
+			node := s.Culprit.Node
+			if node == AnyNode {
+				node = ""
+			}
+			tool = next(s, ".", node)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Fault, s.Description, strings.ReplaceAll(tool, "{dir}/", ""))
 	}

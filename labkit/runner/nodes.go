@@ -122,18 +122,11 @@ func exists(path string) bool {
 func JudgeCulprit(c Culprit, dir string) report.Culprit { return judgeCulprit(c, dir) }
 
 // pprofCommand is the command that opens the profile the culprit is judged
-// by: the runner's own, a node's folder, or the node's samples of a shared
-// process (-tagfocus keeps only the samples carrying that label).
-func pprofCommand(c Culprit, dir string) string {
+// by: the runner's own (name ""), a node's folder, or the node's samples of a
+// shared process (-tagfocus keeps only the samples carrying that label).
+// name is the node judgeCulprit settled on, so AnyNode is not searched again.
+func pprofCommand(c Culprit, dir, name string) string {
 	own := filepath.Join(dir, c.Evidence.File())
-	name := c.Node
-	if name == AnyNode {
-		if _, best, err := bestNode(c, dir); err == nil {
-			name = best
-		} else {
-			name = ""
-		}
-	}
 	switch {
 	case name == "":
 		return fmt.Sprintf("go tool pprof -top %s", own)

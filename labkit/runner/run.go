@@ -108,7 +108,7 @@ func RunScenario(ctx context.Context, lab Lab, sc Scenario, cfg ScenarioConfig) 
 	res.Evidence = append(capture.Files(), evidence.LogFile)
 	res.Events = capture.Events()
 	res.Culprit = judgeCulprit(sc.Culprit, cfg.Dir)
-	res.Next = next(sc, cfg.Dir)
+	res.Next = next(sc, cfg.Dir, res.Culprit.Node)
 	res.Checks, res.Verdict = judgeChecks(sc.Checks, res.Metrics)
 	judgeHistory(ctx, sc.HistoryChecks, env, res.Events, &res)
 	if err := errors.Join(runErr, stopErr, spansErr); err != nil {
@@ -168,14 +168,16 @@ func judgeCulprit(c Culprit, dir string) report.Culprit {
 	return out
 }
 
-func next(sc Scenario, dir string) string {
+// next is the command to run first on the evidence in dir; node is the
+// node the culprit was judged on ("" for the runner's own profile).
+func next(sc Scenario, dir, node string) string {
 	if sc.Tool != "" {
 		return strings.ReplaceAll(sc.Tool, "{dir}", dir)
 	}
 	if sc.Culprit.Evidence == evidence.Log {
 		return fmt.Sprintf("grep -E '\"level\":\"(warn|error)\"' %s", filepath.Join(dir, evidence.LogFile))
 	}
-	return pprofCommand(sc.Culprit, dir)
+	return pprofCommand(sc.Culprit, dir, node)
 }
 
 // hide strips what would give a mystery fault away: its name, its own

@@ -93,8 +93,9 @@ func TestSplitShellRedirects(t *testing.T) {
 }
 
 func TestCodeSpans(t *testing.T) {
-	assert.Equal(t, []string{"a", "b ` c", "d"}, codeSpans("x `a` y ``b ` c`` `d` `unclosed"))
-	assert.Equal(t, "x [a] y [b ` c]", replaceCodeSpans("x `a` y ``b ` c``", func(s string) string { return "[" + s + "]" }))
+	ln := Parse([]byte("x `a` y ``b ` c`` `d` `unclosed")).Lines[0]
+	assert.Equal(t, []string{"a", "b ` c", "d"}, spansOf(ln))
+	assert.Equal(t, "x [a] y [b ` c] [d] `unclosed", proseOf(ln, func(s string) string { return "[" + s + "]" }))
 }
 
 func FuzzSplitShell(f *testing.F) {

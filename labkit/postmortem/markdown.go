@@ -320,23 +320,3 @@ func spansOf(ln Line) []string {
 	}
 	return out
 }
-
-// codeSpans returns the contents of the `inline code` spans of one line of
-// markdown.
-func codeSpans(s string) []string {
-	d := Parse([]byte(strings.TrimLeft(s, " \t")))
-	if len(d.Lines) == 0 {
-		return nil
-	}
-	return spansOf(d.Lines[0])
-}
-
-// replaceCodeSpans returns one line of markdown as text, each inline code
-// span (backticks included) replaced by what keep returns for its content.
-func replaceCodeSpans(s string, keep func(span string) string) string {
-	d := Parse([]byte(strings.TrimLeft(s, " \t")))
-	if len(d.Lines) == 0 {
-		return ""
-	}
-	return proseOf(d.Lines[0], keep)
-}

@@ -130,8 +130,8 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		for _, ln := range d.Lines {
-			_ = codeSpans(ln.Visible)
-			_ = replaceCodeSpans(ln.Visible, func(s string) string { return s })
+			_ = spansOf(ln)
+			_ = proseOf(ln, func(s string) string { return s })
 		}
 	})
 }

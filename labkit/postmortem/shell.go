@@ -108,12 +108,15 @@ func unescape(s string, quoted bool) string {
 	return b.String()
 }
 
+// shellOperator separates the simple commands of a line fallbackSplit cuts.
+var shellOperator = regexp.MustCompile(`&&|\|\||[;|]`)
+
 // fallbackSplit cuts a line the shell parser rejects on blanks and
 // operators, quotes dropped, so a half-written command still yields words.
 func fallbackSplit(line string) [][]string {
 	var cmds [][]string
 	line = strings.NewReplacer(`"`, "", "'", "").Replace(line)
-	for _, part := range regexp.MustCompile(`&&|\|\||[;|]`).Split(line, -1) {
+	for _, part := range shellOperator.Split(line, -1) {
 		if words := strings.Fields(part); len(words) > 0 {
 			if strings.HasPrefix(words[0], "#") {
 				break

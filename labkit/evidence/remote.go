@@ -255,11 +255,9 @@ func (r *remoteSet) finish(c *Capture) error {
 func (n *remoteNode) write(c *Capture, client *http.Client) error {
 	var errs []error
 	put := func(file string, data []byte) {
-		if err := os.WriteFile(filepath.Join(n.dir, file), data, 0o644); err != nil {
-			errs = append(errs, fmt.Errorf("evidence: %w", err))
-			return
+		if err := c.writeFile(n.name+"/"+file, data); err != nil {
+			errs = append(errs, err)
 		}
-		c.record(n.name + "/" + file)
 	}
 	n.mu.Lock()
 	cpu, traces, base := n.cpu, n.traces, n.baseline

@@ -277,17 +277,9 @@ func cmdFCall(s *Server, c *client, args [][]byte) {
 		c.err("ERR Function not found")
 		return
 	}
-	n, ok := parseInt(args[2])
-	if !ok {
-		c.err(errNotInt)
-		return
-	}
-	if n < 0 {
-		c.err("ERR Number of keys can't be negative")
-		return
-	}
-	if n > int64(len(args)-3) {
-		c.err("ERR Number of keys can't be greater than number of args")
+	n, errReply := parseNumKeys(args)
+	if errReply != "" {
+		c.err(errReply)
 		return
 	}
 	ro := resp.Equal(args[0], "fcall_ro")

@@ -139,17 +139,9 @@ func cmdScript(s *Server, c *client, args [][]byte) {
 }
 
 func cmdEval(s *Server, c *client, args [][]byte) {
-	n, ok := parseInt(args[2])
-	if !ok {
-		c.err(errNotInt)
-		return
-	}
-	if n < 0 {
-		c.err("ERR Number of keys can't be negative")
-		return
-	}
-	if n > int64(len(args)-3) {
-		c.err("ERR Number of keys can't be greater than number of args")
+	n, errReply := parseNumKeys(args)
+	if errReply != "" {
+		c.err(errReply)
 		return
 	}
 	var sha string
@@ -169,25 +161,65 @@ func cmdEval(s *Server, c *client, args [][]byte) {
 	s.scripts.run(c, sha, args[3:3+n], args[3+n:])
 }
 
+// parseNumKeys reads the numkeys argument EVAL and FCALL share (args[2]), checked against the
+// arguments that follow it. It returns the error reply to send, or "".
+func parseNumKeys(args [][]byte) (int, string) {
+	n, ok := parseInt(args[2])
+	switch {
+	case !ok:
+		return 0, errNotInt
+	case n < 0:
+		return 0, "ERR Number of keys can't be negative"
+	case n > int64(len(args)-3):
+		return 0, "ERR Number of keys can't be greater than number of args"
+	}
+	return int(n), ""
+}
+
 // invoke calls a FUNCTION library's function with (keys, args), as FCALL does.
 func (sc *scripts) invoke(c *client, fn *lua.LFunction, what string, keys, argv [][]byte, readOnly bool) {
 	L := sc.L
-	toTable := func(items [][]byte) *lua.LTable {
-		t := L.CreateTable(len(items), 0)
-		for i, it := range items {
-			t.RawSetInt(i+1, lua.LString(it))
-		}
-		return t
-	}
+	sc.call(c, lua.P{Fn: fn, NRet: 1, Protect: true}, []lua.LValue{luaStrings(L, keys), luaStrings(L, argv)}, readOnly, scriptErrors{
+		raised:  func(e string) string { return e },
+		timeout: "ERR Error running " + what + ": exceeded the time limit of ",
+		failed:  "ERR Error running " + what + ": ",
+	})
+}
+
+// run calls a cached EVAL script, which reads its keys and args from the KEYS and ARGV globals.
+func (sc *scripts) run(c *client, sha string, keys, argv [][]byte) {
+	L := sc.L
+	L.SetGlobal("KEYS", luaStrings(L, keys))
+	L.SetGlobal("ARGV", luaStrings(L, argv))
+	sc.call(c, lua.P{Fn: L.GetGlobal("f_" + sha), NRet: 1, Protect: true}, nil, false, scriptErrors{
+		raised:  func(e string) string { return e + " script: " + sha },
+		timeout: "ERR Error running script (call to f_" + sha + "): script exceeded the time limit of ",
+		failed:  "ERR Error running script (call to f_" + sha + "): @user_script: ",
+	})
+}
+
+// scriptErrors words a failed call the way Redis does, which differs between EVAL and FCALL.
+type scriptErrors struct {
+	raised  func(e string) string // an error table ({err=...}) raised by redis.call or error()
+	timeout string                // followed by the configured limit
+	failed  string                // followed by the Lua error
+}
+
+// call is the one path EVAL and FCALL share: under the script time limit, in the caller's
+// database, with the writes wrapped so the AOF replays them atomically, and the Lua result
+// turned into the caller's reply.
+func (sc *scripts) call(c *client, p lua.P, params []lua.LValue, readOnly bool, msgs scriptErrors) {
+	L := sc.L
 	ctx, cancel := context.WithTimeout(context.Background(), sc.s.cfg.ScriptTimeout)
 	defer cancel()
 	L.SetContext(ctx)
 	defer L.RemoveContext()
 	sc.caller, sc.readOnly = c, readOnly
+	// A script starts in its caller's database; a SELECT inside it stays inside it.
 	sc.fake.db = c.db
 	owner := sc.s.beginTxnProp()
 	top := L.GetTop()
-	err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, toTable(keys), toTable(argv))
+	err := L.CallByParam(p, params...)
 	if owner {
 		sc.s.endTxnProp()
 	}
@@ -199,16 +231,16 @@ func (sc *scripts) invoke(c *client, fn *lua.LFunction, what string, keys, argv 
 		if errors.As(err, &apiErr) {
 			if t, ok := apiErr.Object.(*lua.LTable); ok {
 				if e, ok := t.RawGetString("err").(lua.LString); ok {
-					c.err(string(e))
+					c.err(msgs.raised(string(e)))
 					return
 				}
 			}
 		}
 		if ctx.Err() != nil {
-			c.err("ERR Error running " + what + ": exceeded the time limit of " + sc.s.cfg.ScriptTimeout.String())
+			c.err(msgs.timeout + sc.s.cfg.ScriptTimeout.String())
 			return
 		}
-		c.err("ERR Error running " + what + ": " + trimLuaErr(err))
+		c.err(msgs.failed + trimLuaErr(err))
 		return
 	}
 	ret := L.Get(-1)
@@ -217,56 +249,13 @@ func (sc *scripts) invoke(c *client, fn *lua.LFunction, what string, keys, argv 
 	c.replyErr = false
 }
 
-func (sc *scripts) run(c *client, sha string, keys, argv [][]byte) {
-	L := sc.L
-	toTable := func(items [][]byte) *lua.LTable {
-		t := L.CreateTable(len(items), 0)
-		for i, it := range items {
-			t.RawSetInt(i+1, lua.LString(it))
-		}
-		return t
+// luaStrings builds the Lua array {items...}.
+func luaStrings(L *lua.LState, items [][]byte) *lua.LTable {
+	t := L.CreateTable(len(items), 0)
+	for i, it := range items {
+		t.RawSetInt(i+1, lua.LString(it))
 	}
-	L.SetGlobal("KEYS", toTable(keys))
-	L.SetGlobal("ARGV", toTable(argv))
-	ctx, cancel := context.WithTimeout(context.Background(), sc.s.cfg.ScriptTimeout)
-	defer cancel()
-	L.SetContext(ctx)
-	defer L.RemoveContext()
-	sc.caller = c
-	// A script starts in its caller's database; a SELECT inside it stays inside it.
-	sc.fake.db = c.db
-	owner := sc.s.beginTxnProp()
-	top := L.GetTop()
-	err := L.CallByParam(lua.P{Fn: L.GetGlobal("f_" + sha), NRet: 1, Protect: true})
-	if owner {
-		sc.s.endTxnProp()
-	}
-	sc.caller = nil
-	c.replyErr, c.noPropagate = false, true
-	if err != nil {
-		L.SetTop(top)
-		var apiErr *lua.ApiError
-		if errors.As(err, &apiErr) {
-			if t, ok := apiErr.Object.(*lua.LTable); ok {
-				if e, ok := t.RawGetString("err").(lua.LString); ok {
-					c.err(string(e) + " script: " + sha)
-					return
-				}
-			}
-		}
-		if ctx.Err() != nil {
-			c.err("ERR Error running script (call to f_" + sha + "): script exceeded the time limit of " + sc.s.cfg.ScriptTimeout.String())
-			return
-		}
-		c.err("ERR Error running script (call to f_" + sha + "): @user_script: " + trimLuaErr(err))
-		return
-	}
-	ret := L.Get(-1)
-	L.SetTop(top)
-	luaToReply(c, ret)
-	if c.replyErr {
-		c.replyErr = false
-	}
+	return t
 }
 
 // redisCall implements redis.call (raise on error) and redis.pcall (return the error table).

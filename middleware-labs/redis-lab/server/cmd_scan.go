@@ -13,11 +13,14 @@ import (
 // HSCAN, SSCAN and ZSCAN walk one key's elements with SCAN's cursor contract. As in Redis, a
 // value small enough for a compact encoding (listpack, intset) is returned whole with cursor 0;
 // a bigger one is walked in COUNT-sized steps of a 63-bit hash space, so an element present for
-// the whole walk is returned at least once.
+// the whole walk is returned at least once. The price is that every step hashes the whole
+// value and sorts what lies past the cursor, O(n log n) under the lock: Redis walks its own hash
+// table's buckets instead, and a Go map exposes no stable order to walk.
 
 type scanElem struct {
 	name  string
-	value []byte // the field's value (HSCAN) or the formatted score (ZSCAN); nil for SSCAN
+	value []byte  // the field's value (HSCAN); nil otherwise
+	score float64 // the member's score (ZSCAN), formatted only if the member is returned
 	pos   uint64
 }
 
@@ -68,7 +71,13 @@ func parseScanOptions(opts [][]byte, withType bool) (scanOptions, string) {
 }
 
 func cmdElemScan(s *Server, c *client, args [][]byte) {
-	kind := map[string]store.Kind{"hscan": store.KindHash, "sscan": store.KindSet, "zscan": store.KindZSet}[resp.Lower(args[0])]
+	kind := store.KindZSet
+	switch {
+	case resp.Equal(args[0], "hscan"):
+		kind = store.KindHash
+	case resp.Equal(args[0], "sscan"):
+		kind = store.KindSet
+	}
 	cursor, err := strconv.ParseUint(string(args[2]), 10, 64)
 	if err != nil {
 		c.err("ERR invalid cursor")
@@ -100,7 +109,7 @@ func cmdElemScan(s *Server, c *client, args [][]byte) {
 			}
 		case store.KindZSet:
 			for _, m := range v.ZSet.RangeByRank(0, v.ZSet.Len()-1, false) {
-				elems = append(elems, scanElem{name: m.Name, value: strconv.AppendFloat(nil, m.Score, 'g', 17, 64)})
+				elems = append(elems, scanElem{name: m.Name, score: m.Score})
 			}
 		}
 	}
@@ -138,8 +147,11 @@ func cmdElemScan(s *Server, c *client, args [][]byte) {
 	}
 	for _, e := range out {
 		c.w.BulkString(e.name)
-		if kind != store.KindSet {
+		switch kind {
+		case store.KindHash:
 			c.w.Bulk(e.value)
+		case store.KindZSet:
+			c.w.Bulk(strconv.AppendFloat(nil, e.score, 'g', 17, 64))
 		}
 	}
 }

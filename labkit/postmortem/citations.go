@@ -128,10 +128,19 @@ func commandWordsOf(words []string) []string {
 	return words
 }
 
+// withoutPrompt is a command line without the "$ " prompt a postmortem
+// may copy with it, so that what is checked is what was run.
+func withoutPrompt(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "$" || strings.HasPrefix(s, "$ ") || strings.HasPrefix(s, "$\t") {
+		s = strings.TrimSpace(s[1:])
+	}
+	return s
+}
+
 // looksLikeCommand reports whether a span of text is a shell command line.
 func looksLikeCommand(s string) bool {
-	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "$ "))
-	cmds := SplitShell(s)
+	cmds := SplitShell(withoutPrompt(s))
 	if len(cmds) == 0 {
 		return false
 	}
@@ -159,8 +168,7 @@ func fenceCommand(ln Line) (string, bool) {
 	if !ln.InFence || !shellFences[strings.ToLower(ln.FenceInfo)] {
 		return "", false
 	}
-	t := strings.TrimSpace(ln.Text)
-	t = strings.TrimSpace(strings.TrimPrefix(t, "$"))
+	t := withoutPrompt(ln.Text)
 	if t == "" || strings.HasPrefix(t, "#") || !looksLikeCommand(t) {
 		return "", false
 	}
@@ -602,7 +610,7 @@ func (l *linter) labInfo(n int) *labInfo {
 func (l *linter) checkCommand(line int, cmdline string) []Problem {
 	var probs []Problem
 	cwd := ""
-	cmds, redirects := splitShell(cmdline)
+	cmds, redirects := splitShell(withoutPrompt(cmdline))
 	produce := func(f string) { l.produced[strings.TrimPrefix(f, "./")] = true }
 	for _, r := range redirects {
 		produce(r)

@@ -65,6 +65,7 @@ func TestLintFixtures(t *testing.T) {
 			{19, "`duration=abc` is not a duration"},
 			{19, "`lab=x` is not a lab number"},
 			{22, "`make check-9`: the Makefile in the repository root has no rule \"check-9\""},
+			{22, "`make check-8`: the Makefile in the repository root has no rule \"check-8\""},
 			{25, `cited file "projects/lab-1-concurrency/postmortems/none.md" does not exist`},
 		}},
 		{"bad/out-paths.md", []want{

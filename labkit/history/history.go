@@ -15,6 +15,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/timeline"
 )
 
 // Outcome is what a client knows about an operation after it returned.
@@ -40,14 +42,6 @@ type Op struct {
 	Error   string    `json:"error,omitempty"`
 	Call    time.Time `json:"call"`
 	Return  time.Time `json:"return"` // zero while pending
-}
-
-// Event is something that happened to the system during the run (a
-// partition, a kill, a heal): the checks use it to annotate their evidence.
-type Event struct {
-	Time   time.Time `json:"time"`
-	Kind   string    `json:"kind"`
-	Detail string    `json:"detail,omitempty"`
 }
 
 // Recorder collects a run's operations. It is safe for concurrent use; every
@@ -111,11 +105,12 @@ func (r *Recorder) Len() int {
 	return len(r.ops)
 }
 
-// History is what a check reads: the operations, the run's events, and the
-// folder where it may write evidence.
+// History is what a check reads: the operations, the run's events (a
+// partition, a kill, a heal: the checks annotate their evidence with them),
+// and the folder where it may write evidence.
 type History struct {
 	Ops    []Op
-	Events []Event
+	Events []timeline.Event
 	Dir    string
 }
 

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/timeline"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -76,7 +78,7 @@ func TestLinearizableWritesTheVisualizationWithTheEvents(t *testing.T) {
 	dir := t.TempDir()
 	h := History{Dir: dir,
 		Ops:    []Op{op(0, "write", "1", "", OK, 0, 10), op(1, "read", "", "", OK, 20, 30)},
-		Events: []Event{{Time: t0.Add(5 * time.Millisecond), Kind: "partition", Detail: "n2 | n0 n1"}}}
+		Events: []timeline.Event{{Time: t0.Add(5 * time.Millisecond), Kind: "partition", Detail: "n2 | n0 n1"}}}
 	v, err := Linearizable(Register(""), time.Second)(context.Background(), h)
 	require.NoError(t, err)
 	assert.False(t, v.Holds)

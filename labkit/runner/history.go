@@ -43,10 +43,7 @@ func judgeHistory(ctx context.Context, checks []HistoryCheck, env *Env, events [
 	if len(checks) == 0 {
 		return
 	}
-	h := history.History{Ops: env.History().Ops(), Dir: res.Dir}
-	for _, e := range events {
-		h.Events = append(h.Events, history.Event{Time: e.Time, Kind: e.Kind, Detail: e.Detail})
-	}
+	h := history.History{Ops: env.History().Ops(), Events: events, Dir: res.Dir}
 	if err := writeHistory(res.Dir, h.Ops); err != nil {
 		res.Verdict, res.Error = report.VerdictError, err.Error()
 	} else {

@@ -18,8 +18,16 @@ func testSessionLifecycle(t *testing.T, b backend) {
 	h := newHarness(t, b, nil)
 	id, access, refresh := h.register("Alice@Example.com", rbac.RoleUser)
 
+	before := h.app.Store.Queries()
 	me := h.do("GET", "/v1/me", "", access)
 	require.Equal(t, http.StatusOK, me.Status, me.Raw)
+	// The row authentication read for the token version check is the one /v1/me answers with:
+	// one users.by_id, plus the two revocation checks when revocations live in the SQL store.
+	wantQueries := int64(3)
+	if b.redisAddr != "" {
+		wantQueries = 1
+	}
+	require.Equal(t, wantQueries, h.app.Store.Queries()-before, "SQL statements for GET /v1/me")
 	require.Equal(t, "alice@example.com", me.str("email"), "emails are stored normalised")
 	require.Equal(t, "engineering", me.str("department"), "departments are stored normalised")
 	require.NotContains(t, me.Raw, "argon2", "the hash never leaves the service")

@@ -30,6 +30,7 @@ const (
 	keyRequestID = "request_id"
 	keyLogger    = "logger"
 	keyIdentity  = "identity"
+	keyAccount   = "account"
 )
 
 func requestID(c *gin.Context) string { return c.GetString(keyRequestID) }
@@ -44,6 +45,13 @@ func logFor(c *gin.Context) *zap.Logger {
 func identity(c *gin.Context) auth.Identity {
 	id, _ := c.Get(keyIdentity)
 	v, _ := id.(auth.Identity)
+	return v
+}
+
+// account is the caller's row as authenticate read it; the zero User outside authenticated routes.
+func account(c *gin.Context) user.User {
+	u, _ := c.Get(keyAccount)
+	v, _ := u.(user.User)
 	return v
 }
 
@@ -213,12 +221,13 @@ func (a *API) authenticate() gin.HandlerFunc {
 			abort(c, http.StatusUnauthorized, "unauthenticated", "expected Authorization: Bearer <access token>", nil)
 			return
 		}
-		id, err := a.svc.Authenticate(c.Request.Context(), tok)
+		id, u, err := a.svc.Authenticate(c.Request.Context(), tok)
 		if err != nil {
 			fail(c, err)
 			return
 		}
 		c.Set(keyIdentity, id)
+		c.Set(keyAccount, u)
 		c.Next()
 	}
 }

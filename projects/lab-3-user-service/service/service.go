@@ -243,24 +243,25 @@ func (s *Service) Logout(ctx context.Context, access string) error {
 // token issued before the account's last role change is refused, and the role that the policy
 // checks is the stored one, not the one written in the token. That costs one primary-key read
 // per request; the alternative, trusting the token's role for its 15 minutes, let a demoted
-// admin undo their demotion.
-func (s *Service) Authenticate(ctx context.Context, access string) (auth.Identity, error) {
+// admin undo their demotion. The account it read is returned too, so a handler that needs the
+// caller's own row (GET /v1/me) does not read it a second time.
+func (s *Service) Authenticate(ctx context.Context, access string) (auth.Identity, user.User, error) {
 	id, err := s.cfg.Auth.Verify(ctx, access)
 	if err != nil {
-		return auth.Identity{}, err
+		return auth.Identity{}, user.User{}, err
 	}
 	u, err := s.cfg.Repo.ByID(ctx, id.UserID)
 	if errors.Is(err, user.ErrNotFound) {
-		return auth.Identity{}, fmt.Errorf("%w: account no longer exists", user.ErrUnauthenticated)
+		return auth.Identity{}, user.User{}, fmt.Errorf("%w: account no longer exists", user.ErrUnauthenticated)
 	}
 	if err != nil {
-		return auth.Identity{}, err
+		return auth.Identity{}, user.User{}, err
 	}
 	if id.Version != u.TokenVersion {
-		return auth.Identity{}, fmt.Errorf("%w: token predates a role change", user.ErrUnauthenticated)
+		return auth.Identity{}, user.User{}, fmt.Errorf("%w: token predates a role change", user.ErrUnauthenticated)
 	}
 	id.Role = u.Role
-	return id, nil
+	return id, u, nil
 }
 
 // Profile loads a user.

@@ -1,6 +1,6 @@
 //go:build integration
 
-package revocation
+package revocation_test
 
 import (
 	"crypto/rand"
@@ -10,6 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/servicetest"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/revocation"
+	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/revocation/revocationtest"
 )
 
 func TestIntegrationRedisStore(t *testing.T) {
@@ -17,5 +19,5 @@ func TestIntegrationRedisStore(t *testing.T) {
 	defer c.Close()
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	testStore(t, NewRedis(c, "lab3test:"+hex.EncodeToString(b)+":"))
+	revocationtest.Contract(t, revocation.NewRedis(c, "lab3test:"+hex.EncodeToString(b)+":"))
 }

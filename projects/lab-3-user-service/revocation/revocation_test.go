@@ -8,27 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// testStore is the contract every Store meets; the integration build runs it on Redis.
-func testStore(t *testing.T, s Store) {
-	ctx := context.Background()
-	first, err := s.Claim(ctx, "jti:a", time.Minute)
-	require.NoError(t, err)
-	require.True(t, first)
-	first, err = s.Claim(ctx, "jti:a", time.Minute)
-	require.NoError(t, err)
-	require.False(t, first, "a second claim is a reuse")
-	revoked, err := s.Revoked(ctx, "fam:x")
-	require.NoError(t, err)
-	require.False(t, revoked)
-	require.NoError(t, s.Revoke(ctx, "fam:x", time.Minute))
-	revoked, err = s.Revoked(ctx, "fam:x")
-	require.NoError(t, err)
-	require.True(t, revoked)
-}
-
-func TestMemory(t *testing.T) {
-	testStore(t, NewMemory())
-
+// TestMemoryExpiry is what the shared contract (contract_test.go) cannot see: expiry on the
+// store's own clock.
+func TestMemoryExpiry(t *testing.T) {
 	m := NewMemory()
 	now := time.Unix(0, 0)
 	m.now = func() time.Time { return now }

@@ -17,17 +17,25 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestAsideAgainstMiniRedisAndSQLite(t *testing.T) {
+// startBackends starts a mini-redis and opens a SQLite store named name, both closed when the
+// test ends.
+func startBackends(t *testing.T, name string) (*redis.Client, *Store) {
+	t.Helper()
 	s, err := server.New(server.Config{})
 	require.NoError(t, err)
 	addr, err := s.Start("127.0.0.1:0")
 	require.NoError(t, err)
-	defer s.Close()
+	t.Cleanup(func() { _ = s.Close() })
 	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	defer rdb.Close()
-	st, err := OpenSQLite("unit")
+	t.Cleanup(func() { _ = rdb.Close() })
+	st, err := OpenSQLite(name)
 	require.NoError(t, err)
-	defer st.Close()
+	t.Cleanup(func() { _ = st.Close() })
+	return rdb, st
+}
+
+func TestAsideAgainstMiniRedisAndSQLite(t *testing.T) {
+	rdb, st := startBackends(t, "unit")
 	ctx := context.Background()
 	require.NoError(t, st.Seed(ctx, 100, 1000))
 	a := NewAside(rdb, st, Options{TTL: time.Minute, NullTTL: time.Minute, Jitter: 0.5})
@@ -64,16 +72,7 @@ func TestAsideAgainstMiniRedisAndSQLite(t *testing.T) {
 // TestWarmSetsOneDeadlineOrStaggers: a plain warm-up gives every key the same TTL (the avalanche
 // defect); StaggerWarm spreads the first expiries evenly over one TTL.
 func TestWarmSetsOneDeadlineOrStaggers(t *testing.T) {
-	s, err := server.New(server.Config{})
-	require.NoError(t, err)
-	addr, err := s.Start("127.0.0.1:0")
-	require.NoError(t, err)
-	defer s.Close()
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	defer rdb.Close()
-	st, err := OpenSQLite("warm")
-	require.NoError(t, err)
-	defer st.Close()
+	rdb, st := startBackends(t, "warm")
 	ctx := context.Background()
 	const n = 600
 	require.NoError(t, st.Seed(ctx, n, 1000))

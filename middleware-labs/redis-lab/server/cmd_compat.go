@@ -2,7 +2,6 @@ package server
 
 import (
 	"math/big"
-	"strconv"
 	"strings"
 
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/resp"
@@ -341,5 +340,3 @@ func (s *Server) noteZSetWrite(v *store.Value, members [][]byte) {
 		v.Enc = store.EncBig
 	}
 }
-
-var _ = strconv.Itoa

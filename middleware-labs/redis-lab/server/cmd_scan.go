@@ -2,7 +2,7 @@ package server
 
 import (
 	"cmp"
-	"hash/fnv"
+	"container/heap"
 	"slices"
 	"strconv"
 
@@ -14,7 +14,7 @@ import (
 // value small enough for a compact encoding (listpack, intset) is returned whole with cursor 0;
 // a bigger one is walked in COUNT-sized steps of a 63-bit hash space, so an element present for
 // the whole walk is returned at least once. The price is that every step hashes the whole
-// value and sorts what lies past the cursor, O(n log n) under the lock: Redis walks its own hash
+// value, O(n) under the lock (plus O(n log COUNT) to pick the step): Redis walks its own hash
 // table's buckets instead, and a Go map exposes no stable order to walk.
 
 type scanElem struct {
@@ -24,10 +24,65 @@ type scanElem struct {
 	pos   uint64
 }
 
+// elemPos is the element's place in the walk: FNV-1a of its name (inline, so a step over a big
+// value does not allocate per element), in [1, 2^63].
 func elemPos(name string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	return h.Sum64()>>1 + 1
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(name); i++ {
+		h ^= uint64(name[i])
+		h *= 1099511628211
+	}
+	return h>>1 + 1
+}
+
+// maxHeap keeps the smallest positions seen, largest on top.
+type maxHeap []uint64
+
+func (h maxHeap) Len() int           { return len(h) }
+func (h maxHeap) Less(i, j int) bool { return h[i] > h[j] }
+func (h maxHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *maxHeap) Push(x any)        { *h = append(*h, x.(uint64)) }
+func (h *maxHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// scanStep keeps the elements of one step: the count smallest positions at or past cursor,
+// with every element sharing the last one's position, in position order. next is the smallest
+// position left for the following step, or 0 when none is. It selects with a count-sized heap
+// rather than sorting everything past the cursor: O(n log count), not O(n log n).
+func scanStep(elems []scanElem, cursor uint64, count int) (step []scanElem, next uint64) {
+	top := make(maxHeap, 0, count)
+	for i := range elems {
+		e := &elems[i]
+		if e.pos = elemPos(e.name); e.pos < cursor {
+			continue
+		}
+		if len(top) < count {
+			heap.Push(&top, e.pos)
+		} else if e.pos < top[0] {
+			top[0] = e.pos
+			heap.Fix(&top, 0)
+		}
+	}
+	if len(top) == 0 {
+		return elems[:0], 0
+	}
+	limit := top[0]
+	step = elems[:0]
+	for _, e := range elems {
+		switch {
+		case e.pos < cursor:
+		case e.pos <= limit:
+			step = append(step, e)
+		case next == 0 || e.pos < next:
+			next = e.pos
+		}
+	}
+	slices.SortFunc(step, func(a, b scanElem) int { return cmp.Compare(a.pos, b.pos) })
+	return step, next
 }
 
 // scanOptions are the options the SCAN family shares: COUNT and MATCH, and
@@ -100,14 +155,17 @@ func cmdElemScan(s *Server, c *client, args [][]byte) {
 		compact = enc == "listpack" || enc == "intset"
 		switch kind {
 		case store.KindHash:
+			elems = make([]scanElem, 0, len(v.Hash))
 			for f, val := range v.Hash {
 				elems = append(elems, scanElem{name: f, value: val})
 			}
 		case store.KindSet:
+			elems = make([]scanElem, 0, len(v.Set))
 			for m := range v.Set {
 				elems = append(elems, scanElem{name: m})
 			}
 		case store.KindZSet:
+			elems = make([]scanElem, 0, v.ZSet.Len())
 			for _, m := range v.ZSet.RangeByRank(0, v.ZSet.Len()-1, false) {
 				elems = append(elems, scanElem{name: m.Name, score: m.Score})
 			}
@@ -115,21 +173,7 @@ func cmdElemScan(s *Server, c *client, args [][]byte) {
 	}
 	var next uint64
 	if !compact {
-		cand := elems[:0]
-		for _, e := range elems {
-			if e.pos = elemPos(e.name); e.pos >= cursor {
-				cand = append(cand, e)
-			}
-		}
-		slices.SortFunc(cand, func(a, b scanElem) int { return cmp.Compare(a.pos, b.pos) })
-		n := min(count, len(cand))
-		for n < len(cand) && n > 0 && cand[n].pos == cand[n-1].pos {
-			n++
-		}
-		if n < len(cand) {
-			next = cand[n].pos
-		}
-		elems = cand[:n]
+		elems, next = scanStep(elems, cursor, count)
 	}
 	// MATCH filters after the step, as in Redis: a step may return nothing and a non-zero cursor.
 	out := elems[:0]

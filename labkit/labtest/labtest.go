@@ -80,6 +80,7 @@ func Run(t *testing.T, lab runner.Lab, opts ...Option) {
 	}
 	t.Logf("lab %d scenarios with seed %d (replay: %s=%d go test -run %s)", lab.Number, cfg.seed, SeedEnv, cfg.seed, t.Name())
 
+	traffic := map[string]bool{} // fault → reported env.Traffic on both paths
 	for _, sc := range lab.Scenarios {
 		if len(cfg.only) > 0 && !slices.Contains(cfg.only, sc.Fault) {
 			continue
@@ -100,7 +101,34 @@ func Run(t *testing.T, lab runner.Lab, opts ...Option) {
 				AssertProperties(t, sc, results[i])
 			}
 			AssertContrast(t, sc, results[1], results[0])
+			_, offOK := results[0].Metrics[runner.SignalRate]
+			_, onOK := results[1].Metrics[runner.SignalRate]
+			traffic[sc.Fault] = offOK && onOK
 		})
+	}
+	AssertCommonSignals(t, traffic)
+}
+
+// AssertCommonSignals checks that the scenarios of a lab report the same
+// common signals: a fault=mystery run shows only those (rate, errors, p99 of
+// env.Traffic) beside a baseline, so a scenario that reports none would
+// give its fault away by the empty dashboard. traffic maps each fault to
+// whether it reported env.Traffic with the fault off and on.
+func AssertCommonSignals(t testing.TB, traffic map[string]bool) {
+	t.Helper()
+	var with, without []string
+	for f, ok := range traffic {
+		if ok {
+			with = append(with, f)
+		} else {
+			without = append(without, f)
+		}
+	}
+	if len(with) > 0 && len(without) > 0 {
+		slices.Sort(with)
+		slices.Sort(without)
+		t.Errorf("expected every scenario of the lab to report its users' traffic (env.Traffic().Add(loadgen result) or Observe), as %s do; got none from %s: a mystery run would show them an empty dashboard",
+			strings.Join(with, ", "), strings.Join(without, ", "))
 	}
 }
 

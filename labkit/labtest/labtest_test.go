@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
@@ -56,6 +57,31 @@ func TestContrastRejectsAFrameBothPathsRun(t *testing.T) {
 				return
 			}
 			assert.Empty(t, r.errors)
+		})
+	}
+}
+
+func TestCommonSignalsMustBeReportedByEveryScenarioOrNone(t *testing.T) {
+	tests := []struct {
+		name     string
+		traffic  map[string]bool
+		wantFail string
+	}{
+		{name: "every scenario reports traffic", traffic: map[string]bool{"a": true, "b": true}},
+		{name: "no scenario does (a lab not yet wired)", traffic: map[string]bool{"a": false, "b": false}},
+		{name: "one scenario is silent", traffic: map[string]bool{"a": true, "b": false, "c": true}, wantFail: "got none from b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &recorder{TB: t}
+			labtest.AssertCommonSignals(r, tt.traffic)
+			if tt.wantFail == "" {
+				assert.Empty(t, r.errors)
+				return
+			}
+			require.Len(t, r.errors, 1)
+			assert.Contains(t, r.errors[0], tt.wantFail)
+			assert.Contains(t, r.errors[0], "as a, c do")
 		})
 	}
 }

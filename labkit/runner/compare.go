@@ -113,7 +113,7 @@ func signals(lab Lab, base, inc report.Scenario) []report.Signal {
 	} {
 		add(report.Signal{Name: r.name, Stat: r.how, Baseline: stat(bs, berr, r.name, r.how), Value: stat(is, ierr, r.name, r.how)})
 	}
-	for _, name := range lab.Signals {
+	for _, name := range lab.commonSignals() {
 		b, bok := base.Metrics[name]
 		v, vok := inc.Metrics[name]
 		if bok && vok {

@@ -28,11 +28,27 @@ type Env struct {
 
 	capture    *evidence.Capture
 	keepSeries func(name string) bool // nil keeps every series; a mystery keeps the common signals
+	// hidden drops the scenario's events: in a mystery, "partition" or
+	// "rebalance" on the timeline would name the answer.
+	hidden bool
 
 	mu       sync.Mutex
 	recorded map[string]float64
 	cleanups []func()
 	history  *history.Recorder // made by History on first use
+	traffic  *Traffic          // made by Traffic on first use
+}
+
+// Traffic is where the scenario reports what its users saw (the common
+// signals: rate, errors, p99). Every scenario of a lab reports it, so a
+// fault=mystery run can show the same dashboard whatever the fault.
+func (e *Env) Traffic() *Traffic {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.traffic == nil {
+		e.traffic = NewTraffic()
+	}
+	return e.traffic
 }
 
 // Record sets a symptom metric the scenario's checks read.
@@ -93,9 +109,14 @@ func (e *Env) runCleanups() {
 func (e *Env) metrics() map[string]float64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make(map[string]float64, len(e.recorded))
+	out := make(map[string]float64, len(e.recorded)+len(REDSignals))
+	if e.traffic != nil {
+		for k, v := range e.traffic.signals(e.Duration) {
+			out[k] = v
+		}
+	}
 	for k, v := range e.recorded {
-		out[k] = v
+		out[k] = v // what the scenario recorded itself wins
 	}
 	return out
 }

@@ -11,6 +11,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
@@ -32,12 +33,13 @@ type Lab struct {
 	// of a minutes-long soak is hundreds of megabytes).
 	NoTrace   bool
 	Scenarios []Scenario
-	// Signals are the lab's common signals: what an on-call engineer's
-	// dashboard shows first, the same set whatever the fault (p99 latency,
-	// error rate, throughput, the backing store's QPS). Each is a name the
-	// scenarios pass to env.Record. A fault=mystery run shows these beside
-	// their fault-free baseline, with the runtime's own (goroutines, heap,
-	// GC pauses, scheduler latency, CPU), and nothing scenario-specific.
+	// Signals are the lab's own common signals beyond the RED trio that
+	// every scenario reports through env.Traffic (REDSignals): what an
+	// on-call engineer's dashboard shows first, the same set whatever the
+	// fault (the backing store's QPS, say). Each is a name the scenarios
+	// pass to env.Record. A fault=mystery run shows the RED trio and these
+	// beside their fault-free baseline, with the runtime's own (goroutines,
+	// heap, GC pauses, scheduler latency, CPU), and nothing scenario-specific.
 	Signals []string
 	// Preflight, when set, runs once before any scenario: it connects to
 	// the services the lab will use and says which ones (for example
@@ -150,6 +152,9 @@ func (l Lab) Registry() (*fault.Registry, error) {
 	return fault.NewRegistry(faults...)
 }
 
+// commonSignals are the RED trio and the lab's own Signals.
+func (l Lab) commonSignals() []string { return append(slices.Clone(REDSignals), l.Signals...) }
+
 // Validate reports a scenario declared without what the runner needs.
 func (l Lab) Validate() error {
 	if l.Number < 0 || l.Number > 9 {
@@ -159,6 +164,9 @@ func (l Lab) Validate() error {
 		return err
 	}
 	seen := map[string]bool{}
+	for _, name := range REDSignals {
+		seen[name] = true // a lab that lists one of them lists it twice
+	}
 	for _, name := range l.Signals {
 		if name == "" || seen[name] {
 			return fmt.Errorf("runner: lab signal %q is empty or listed twice", name)

@@ -18,7 +18,15 @@ import (
 // timeline.Partition, or a kind of the lab's own) at the time it happened:
 // it goes to report.json, report.md, the postmortem draft's timeline and
 // the charts. A node.Cluster given this Env records its own.
-func (e *Env) Event(kind, detail string) { e.capture.Event(kind, detail) }
+//
+// In a fault=mystery run the events are dropped: what the fault did to the
+// cluster (a partition, a kill) is the answer the learner is looking for.
+func (e *Env) Event(kind, detail string) {
+	if e.hidden {
+		return
+	}
+	e.capture.Event(kind, detail)
+}
 
 // Watch adds a node's debug server to the evidence window: its profiles
 // are fetched into <Dir>/<node>/ when the window closes. A node.Cluster

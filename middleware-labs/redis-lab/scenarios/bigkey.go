@@ -120,6 +120,7 @@ func runBigKey(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return fmt.Errorf("big-key: load: %w", err)
 	}
+	env.Traffic().Add(res)
 	ex := <-done
 	if ex.err != nil {
 		return fmt.Errorf("big-key: export: %w", ex.err)

@@ -18,8 +18,10 @@ import (
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/redis-lab/cache"
 )
 
-// workers runs fn on n goroutines until ctx ends or one fails.
-func workers(ctx context.Context, n int, seed uint64, fn func(ctx context.Context, rnd *rand.Rand) error) error {
+// workers runs fn on n goroutines until ctx ends or one fails. Each call is
+// one user request in traffic; every worker keeps its own tally until it
+// ends, so the workers share no lock the block profile would pick up.
+func workers(ctx context.Context, traffic *runner.Traffic, n int, seed uint64, fn func(ctx context.Context, rnd *rand.Rand) error) error {
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
@@ -28,8 +30,16 @@ func workers(ctx context.Context, n int, seed uint64, fn func(ctx context.Contex
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			mine := runner.NewTraffic()
+			defer traffic.Merge(mine)
 			for ctx.Err() == nil {
-				if err := fn(ctx, rnd); err != nil && ctx.Err() == nil {
+				t0 := time.Now()
+				err := fn(ctx, rnd)
+				if ctx.Err() != nil {
+					return // cut off by the window's end: not the service's doing
+				}
+				mine.Observe(time.Since(t0), err)
+				if err != nil {
 					once.Do(func() { first = err })
 					return
 				}
@@ -80,7 +90,7 @@ func runPenetration(ctx context.Context, env *runner.Env) error {
 	var n atomic.Int64
 	wctx, cancel := context.WithTimeout(ctx, env.Duration)
 	defer cancel()
-	err = workers(wctx, 8, env.Seed, func(ctx context.Context, rnd *rand.Rand) error {
+	err = workers(wctx, env.Traffic(), 8, env.Seed, func(ctx context.Context, rnd *rand.Rand) error {
 		id := 1 + rnd.Int64N(products)
 		if rnd.IntN(2) == 0 {
 			id = products + 1 + rnd.Int64N(1<<40) // never existed
@@ -173,7 +183,7 @@ func runAvalanche(ctx context.Context, env *runner.Env) error {
 		}
 	}()
 	lat := newLatencies()
-	err = workers(wctx, 8, env.Seed, func(ctx context.Context, rnd *rand.Rand) error {
+	err = workers(wctx, env.Traffic(), 8, env.Seed, func(ctx context.Context, rnd *rand.Rand) error {
 		t0 := time.Now()
 		_, err := a.Product(ctx, 1+rnd.Int64N(products))
 		if err == nil {
@@ -249,7 +259,7 @@ func runBreakdown(ctx context.Context, env *runner.Env) error {
 	env.Series("store_inflight_peak", func() float64 { return float64(b.store.PeakInflight()) })
 	wctx, cancel := context.WithTimeout(ctx, env.Duration)
 	defer cancel()
-	err = workers(wctx, 32, env.Seed, func(ctx context.Context, rnd *rand.Rand) error {
+	err = workers(wctx, env.Traffic(), 32, env.Seed, func(ctx context.Context, rnd *rand.Rand) error {
 		_, err := a.TopSellers(ctx, ttl)
 		reqs.Inc()
 		if err != nil && ctx.Err() != nil {

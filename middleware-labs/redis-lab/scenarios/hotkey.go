@@ -83,8 +83,16 @@ func runHotKey(ctx context.Context, env *runner.Env) error {
 			defer wg.Done()
 			rnd := rand.New(rand.NewPCG(seed, 1))
 			zipf := rand.NewZipf(rnd, 1.6, 1, keys-1)
+			mine := runner.NewTraffic() // the worker's own tally: no shared lock
+			defer env.Traffic().Merge(mine)
 			for ctx.Err() == nil {
-				if _, err := reader.Get(ctx, "item:"+strconv.FormatUint(zipf.Uint64(), 10)); err != nil && ctx.Err() == nil {
+				t0 := time.Now()
+				_, err := reader.Get(ctx, "item:"+strconv.FormatUint(zipf.Uint64(), 10))
+				if ctx.Err() != nil {
+					return // cut off by the window's end
+				}
+				mine.Observe(time.Since(t0), err)
+				if err != nil {
 					mu.Lock()
 					firstErr = err
 					mu.Unlock()

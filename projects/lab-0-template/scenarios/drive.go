@@ -112,6 +112,7 @@ func runSyncLogging(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return err
 	}
+	env.Traffic().Add(res)
 	elapsed := res.Elapsed.Seconds()
 	env.Record("offered_rps", syncLogRate)
 	env.Record("p99_ms", ms(res.Latency.P99))
@@ -178,11 +179,16 @@ func runSlowClients(ctx context.Context, env *runner.Env) error {
 	env.Cleanup(attack.Stop) // after the goroutine profile: the stuck connections must be in it
 	env.Series("attacker_connections_open", func() float64 { return float64(attack.Open()) })
 
-	select {
-	case <-time.After(env.Duration):
-	case <-ctx.Done():
-		return ctx.Err()
+	// Real users arrive meanwhile, each on a new connection as a new visitor
+	// does (a kept-alive one was accepted before the attack and would not
+	// feel the connection cap), and give up after a second.
+	users := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
+	res, err := loadgen.Run(ctx, loadgen.Config{Workers: 2, Duration: env.Duration},
+		loadgen.HTTP(users, request(http.MethodGet, "http://"+srv.Addr()+"/api/v1/items/42")))
+	if err != nil {
+		return err
 	}
+	env.Traffic().Add(res)
 	open, err := env.Metric("lab0_http_open_connections")
 	if err != nil {
 		return err
@@ -233,7 +239,8 @@ func runRestart(ctx context.Context, env *runner.Env) error {
 	loadDone := make(chan struct{})
 	go func() {
 		defer close(loadDone)
-		_, _ = loadgen.Run(loadCtx, loadgen.Config{Workers: workers, Duration: env.Duration}, restartAware)
+		res, _ := loadgen.Run(loadCtx, loadgen.Config{Workers: workers, Duration: env.Duration}, restartAware)
+		env.Traffic().Add(res)
 	}()
 
 	select {

@@ -39,6 +39,7 @@ func runCPUSpike(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return err
 	}
+	env.Traffic().Add(res)
 	end, err := cpuTime()
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
@@ -18,6 +19,9 @@ import (
 
 // runDeadlock has 256 tellers make random transfers between 4 accounts for the window while a
 // watchdog watches the completed-transfer counter.
+// errTransferNeverReturned is a transfer still in progress when the window closed.
+var errTransferNeverReturned = errors.New("transfer did not return within the window")
+
 func runDeadlock(ctx context.Context, env *runner.Env) error {
 	const accounts, tellers = 4, 256
 	if env.Duration < 2*time.Second {
@@ -62,15 +66,26 @@ func runDeadlock(ctx context.Context, env *runner.Env) error {
 	wdDone := make(chan struct{})
 	go func() { defer close(wdDone); wd.Run(window) }()
 	var live atomic.Int64
+	// Each teller is a user of the bank: its transfers are the lab's
+	// traffic. A teller keeps its own tally (a shared one would serialize
+	// the tellers whose lock order this scenario is about) and notes when
+	// its current transfer began, so one that never returns still counts.
+	traffic := make([]*runner.Traffic, tellers)
+	began := make([]atomic.Int64, tellers)
 	for t := range tellers {
 		live.Add(1)
+		traffic[t] = runner.NewTraffic()
 		go func() {
 			defer live.Add(-1)
 			r := rand.New(rand.NewPCG(env.Seed, uint64(t)))
 			for window.Err() == nil {
 				from := r.IntN(accounts)
 				to := (from + 1 + r.IntN(accounts-1)) % accounts
-				_ = b.Transfer(from, to, 1+r.Int64N(100))
+				start := time.Now()
+				began[t].Store(start.UnixNano())
+				err := b.Transfer(from, to, 1+r.Int64N(100))
+				began[t].Store(0)
+				traffic[t].Observe(time.Since(start), err)
 			}
 		}()
 	}
@@ -114,6 +129,13 @@ func runDeadlock(ctx context.Context, env *runner.Env) error {
 	grace := time.Now().Add(time.Second)
 	for live.Load() > 0 && time.Now().Before(grace) && !stalled.Load() {
 		time.Sleep(5 * time.Millisecond)
+	}
+	for t := range tellers {
+		env.Traffic().Merge(traffic[t])
+		if at := began[t].Load(); at != 0 {
+			// Still inside Transfer: a user who has waited this long gives up.
+			env.Traffic().Observe(time.Since(time.Unix(0, at)), errTransferNeverReturned)
+		}
 	}
 	stalls, longest := wd.Stalls()
 	env.Record("transfers_per_second_last_second", rate)

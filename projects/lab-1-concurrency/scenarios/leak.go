@@ -57,6 +57,7 @@ func runLeak(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return err
 	}
+	env.Traffic().Add(res)
 	// A fixed worker sees its context end with the handler and exits within a timer tick; a
 	// leaked one never will. Wait until the worker count stops falling (at most a second), so
 	// only workers that will never finish are counted.

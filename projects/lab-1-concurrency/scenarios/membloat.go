@@ -60,6 +60,7 @@ func runMemoryBloat(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return err
 	}
+	env.Traffic().Add(res)
 	growth := (float64(heapInuse()) - float64(before)) / (1 << 20)
 	st := c.Stats()
 	env.Record("heap_inuse_growth_mb", growth)

@@ -107,6 +107,7 @@ func cacheBreakdown() runner.Scenario {
 			if err != nil {
 				return err
 			}
+			env.Traffic().Add(res)
 			// An "expiry" is the moment the hot value is replaced: readers finding it expired, or
 			// (fixed path) a refresh-ahead reloading it before it expires.
 			calls := meter.KeyCalls(hotKey)
@@ -184,6 +185,7 @@ func cacheAvalanche() runner.Scenario {
 			if err != nil {
 				return err
 			}
+			env.Traffic().Add(res)
 			peak, mean := meter.QPS(start.Add(res.Elapsed))
 			ratio := peak / max(mean, 1)
 			env.Record("store_peak_to_mean_qps", ratio)
@@ -286,6 +288,7 @@ func queueBacklog() runner.Scenario {
 			if err != nil {
 				return err
 			}
+			env.Traffic().Add(res)
 			sample()
 			mu.Lock()
 			w := slices.Clone(waits)
@@ -416,6 +419,7 @@ func runRetryStorm(ctx context.Context, env *runner.Env) error {
 	if err != nil {
 		return err
 	}
+	env.Traffic().Add(res)
 	if triggerEnd.Load() == 0 {
 		return fmt.Errorf("retry-storm: the trigger did not fire within the %v window", env.Duration)
 	}

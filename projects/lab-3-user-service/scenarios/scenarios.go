@@ -142,6 +142,7 @@ func runSlowRequest(ctx context.Context, env *runner.Env, b Backend) error {
 	if err != nil {
 		return err
 	}
+	env.Traffic().Add(res)
 	env.Log.Info("load: " + summary(res))
 	if res.Requests == 0 {
 		return errNoRequests
@@ -231,6 +232,8 @@ func runDBOverload(ctx context.Context, env *runner.Env, b Backend) error {
 	if profileErr != nil {
 		return profileErr
 	}
+	env.Traffic().Add(profile)
+	env.Traffic().Add(reports)
 	if err := <-snap; err != nil {
 		return err
 	}
@@ -304,6 +307,7 @@ func runThreadExhaustion(ctx context.Context, env *runner.Env, b Backend) error 
 	if err != nil {
 		return err
 	}
+	env.Traffic().Add(res)
 	// Appends start after the response is written; give the last ones a moment to reach flock.
 	deadline := time.Now().Add(500 * time.Millisecond)
 	for time.Now().Before(deadline) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,8 +45,13 @@ func TestServesPprofMetricsAndHealth(t *testing.T) {
 }
 
 func TestDoesNotUseTheDefaultMux(t *testing.T) {
-	// Something registered on the default mux must not be reachable.
-	http.DefaultServeMux.HandleFunc("/leak-check", func(w http.ResponseWriter, _ *http.Request) {})
+	// Something registered on the default mux must not be reachable. The
+	// default mux is process-wide and refuses a pattern twice, so with
+	// -count=N the second run finds it already there.
+	probe := httptest.NewRequest(http.MethodGet, "/leak-check", nil)
+	if _, pattern := http.DefaultServeMux.Handler(probe); pattern != "/leak-check" {
+		http.DefaultServeMux.HandleFunc("/leak-check", func(w http.ResponseWriter, _ *http.Request) {})
+	}
 	s, err := debugserver.Start("127.0.0.1:0", telemetry.NewRegistry())
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s.Shutdown(context.Background())) }()

@@ -208,11 +208,23 @@ func TestDropIsSeeded(t *testing.T) {
 	dropped := func(seed uint64) []bool {
 		n, _, _, ab, _, _ := pair(t, seed)
 		require.NoError(t, n.Drop("a", "b", 0.5))
-		var out []bool
-		for range 8 {
-			_, err := dial(t, ab).ask(150 * time.Millisecond)
-			out = append(out, err != nil)
+		// The proxy decides at accept, in the order connections arrive, so
+		// they are dialled one by one; then all are asked at once, with a
+		// timeout long enough that only a dropped one misses it even on a
+		// loaded machine under -race (a 150 ms one once failed 1 run in 20).
+		conns := make([]*conn, 8)
+		for i := range conns {
+			conns[i] = dial(t, ab)
 		}
+		out := make([]bool, len(conns))
+		var wg sync.WaitGroup
+		for i, c := range conns {
+			wg.Go(func() {
+				_, err := c.ask(time.Second)
+				out[i] = err != nil
+			})
+		}
+		wg.Wait()
 		return out
 	}
 	first := dropped(42)

@@ -21,6 +21,9 @@ func TestCompareRunsEachScenarioBothWaysAndChartsThem(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	lab := twoFaultLab()
 	lab.Scenarios = lab.Scenarios[:1] // one that lasts its window: a chart needs samples
+	// A window long enough that the event below lands inside the sampled
+	// range even when a loaded machine oversleeps (300 ms missed it 1 run in 20).
+	lab.Window = time.Second
 	run := lab.Scenarios[0].Run
 	lab.Scenarios[0].Run = func(ctx context.Context, env *runner.Env) error {
 		time.Sleep(150 * time.Millisecond) // the event lands inside the sampled window

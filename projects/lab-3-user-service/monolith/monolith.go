@@ -143,7 +143,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	m := http.NewServeMux()
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 	m.HandleFunc("POST /v1/auth/register", s.register)
 	m.HandleFunc("POST /v1/auth/login", s.login)
 	m.HandleFunc("POST /v1/auth/refresh", s.refresh)
@@ -154,7 +156,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	m.HandleFunc("GET /v1/admin/users/{id}", s.getUser)
 	m.HandleFunc("PUT /v1/admin/users/{id}/role", s.setRole)
 	m.HandleFunc("GET /v1/admin/reports/departments", s.report)
-	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fail(w, r, http.StatusNotFound, "not_found", "no such route") })
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fail(w, r, http.StatusNotFound, "not_found", "no such route")
+	})
 	s.mux = m
 	return s, nil
 }

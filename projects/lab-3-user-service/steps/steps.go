@@ -300,32 +300,44 @@ func (d *Deployment) startSeedling(ctx context.Context, o Options, environ []str
 		return nil, err
 	}
 	environ = append(environ, envRegistry+"="+reg.Node(1).Addr(), envAuth+"="+registry.Scheme+":///"+Authd)
+	rc := registry.NewClient(reg.Node(1).Addr())
 	if _, err := d.startCluster(ctx, o, Authd, 1, append(environ, envRole+"="+Authd)); err != nil {
+		return nil, err
+	}
+	// A user service needs authd at startup (it hashes its dummy password there): start them
+	// once authd is listed, as a deployment's readiness ordering would.
+	if err := d.waitListed(ctx, rc, o, Authd, 1); err != nil {
 		return nil, err
 	}
 	if _, err := d.startCluster(ctx, o, Users, o.Users, append(environ, envRole+"="+Users)); err != nil {
 		return nil, err
 	}
-	rc := registry.NewClient(reg.Node(1).Addr())
+	if err := d.waitListed(ctx, rc, o, Users, o.Users); err != nil {
+		return nil, err
+	}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	w := rc.Watch(wctx, Users, 250*time.Millisecond)
 	d.closers = append(d.closers, func(context.Context) error { cancel(); w.Close(); return nil })
-	deadline := time.Now().Add(10 * time.Second)
+	return gateway.New(gateway.Config{Upstream: w})
+}
+
+// waitListed waits up to 15 s until the registry lists n instances of service.
+func (d *Deployment) waitListed(ctx context.Context, rc *registry.Client, o Options, service string, n int) error {
+	deadline := time.Now().Add(15 * time.Second)
 	for {
-		list, err := w.Instances()
-		if len(list) >= o.Users {
-			break
+		list, err := rc.Lookup(ctx, service)
+		if len(list) >= n {
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("seedling: %d of %d user services registered within 10 s (last error: %v; logs in %s)", len(list), o.Users, err, filepath.Join(o.Dir, Users))
+			return fmt.Errorf("seedling: %d of %d %s instances registered within 15 s (last error: %v; logs in %s)", len(list), n, service, err, filepath.Join(o.Dir, service))
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-w.Updated():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return gateway.New(gateway.Config{Upstream: w})
 }
 
 // waitAuthReachable sends refresh requests with a malformed token until n in a row get the

@@ -330,7 +330,10 @@ func (d *Deployment) waitListed(ctx context.Context, rc *registry.Client, o Opti
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("seedling: %d of %d %s instances registered within 15 s (last error: %v; logs in %s)", len(list), n, service, err, filepath.Join(o.Dir, service))
+			if err == nil {
+				err = errors.New("the registry answered with too few")
+			}
+			return fmt.Errorf("seedling: %d of %d %s instances registered within 15 s (logs in %s): %w", len(list), n, service, filepath.Join(o.Dir, service), err)
 		}
 		select {
 		case <-ctx.Done():

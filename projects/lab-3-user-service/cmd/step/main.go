@@ -234,8 +234,11 @@ func session(ctx context.Context, base string) (string, error) {
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := decodeJSON(r, &tok); err != nil || tok.AccessToken == "" {
-		return "", fmt.Errorf("login for the load run: status %d: %v", r.StatusCode, err)
+	if err := decodeJSON(r, &tok); err != nil {
+		return "", fmt.Errorf("login for the load run: status %d: %w", r.StatusCode, err)
+	}
+	if tok.AccessToken == "" {
+		return "", fmt.Errorf("login for the load run: status %d and no access token", r.StatusCode)
 	}
 	return tok.AccessToken, nil
 }

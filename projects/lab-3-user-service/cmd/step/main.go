@@ -127,14 +127,14 @@ func (r row) String() string {
 		kinds = " (" + strings.Join(r.res.KindsByCount(), ", ") + ")"
 	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
-	return fmt.Sprintf("| %s | %s | %d | %.1f%%%s | %s | %s | %.0f |", r.step, r.condition, r.res.Requests, rate, kinds,
-		ms(r.res.Latency.P50), ms(r.res.Latency.P99), r.res.Throughput)
+	return fmt.Sprintf("| %s | %s | %d | %.1f%%%s | %s | %s | %s | %.0f |", r.step, r.condition, r.res.Requests, rate, kinds,
+		ms(r.res.Latency.P50), ms(r.res.Latency.P99), ms(r.res.Latency.Max), r.res.Throughput)
 }
 
 func measureAll(ctx context.Context, program, dir string, conc int, dur, outage time.Duration, users int) error {
 	fmt.Printf("GET /v1/me, %d closed-loop clients, %s per step (%s with a process down), argon2id at production cost, SQLite\n\n", conc, dur, outage)
-	fmt.Println("| step | condition | requests | errors | p50 | p99 | req/s |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Println("| step | condition | requests | errors | p50 | p99 | max | req/s |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, step := range steps.All() {
 		if err := measureStep(ctx, program, filepath.Join(dir, string(step)), step, conc, dur, outage, users); err != nil {
 			return fmt.Errorf("%s: %w", step, err)

@@ -25,7 +25,7 @@ func reads(c *client, token string, n int) (map[int]int, time.Duration) {
 	return codes, slowest
 }
 
-// TestSplitFailsFastWhenAuthdDies: with authd gone, every authenticated request is a 503 with
+// TestSplitFailsFastWhenAuthdDies: with authd frozen, then gone, every authenticated request is a 503 with
 // Retry-After within the client's deadlines, never a hang; the breaker makes the rest instant.
 func TestSplitFailsFastWhenAuthdDies(t *testing.T) {
 	d := start(t, steps.Split)
@@ -35,8 +35,14 @@ func TestSplitFailsFastWhenAuthdDies(t *testing.T) {
 	codes, _ := reads(c, token, 5)
 	require.Equal(t, map[int]int{http.StatusOK: 5}, codes)
 
-	require.NoError(t, d.Cluster(steps.Authd).Node(1).Kill())
-	codes, slowest := reads(c, token, 20)
+	authd := d.Cluster(steps.Authd).Node(1)
+	require.NoError(t, authd.Pause()) // its socket accepts; nothing answers
+	codes, slowest := reads(c, token, 10)
+	assert.Equal(t, map[int]int{http.StatusServiceUnavailable: 10}, codes, "authd frozen: 503, never a hang")
+	assert.Less(t, slowest, 3*time.Second, "bounded by the client's per-attempt deadline (300 ms) and retries")
+
+	require.NoError(t, authd.Kill())
+	codes, slowest = reads(c, token, 20)
 	assert.Equal(t, map[int]int{http.StatusServiceUnavailable: 20}, codes, "authd down: 503, never a 500 or a hang")
 	assert.Less(t, slowest, 2*time.Second, "bounded by the client's deadline, retries and breaker")
 }

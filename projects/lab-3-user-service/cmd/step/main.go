@@ -12,7 +12,7 @@
 //	go run ./cmd/step -measure [-c 16] [-d 5s]
 //
 // measures every step under the same closed-loop load on GET /v1/me, then takes processes
-// away (authd; the registry; a user service) and measures what callers see: the figures of the
+// away (authd frozen, then killed; the registry; a user service) and measures what callers see: the figures of the
 // README's evolution table.
 package main
 
@@ -186,7 +186,16 @@ func measureStep(ctx context.Context, program, dir string, step steps.Step, conc
 	}
 	switch step {
 	case steps.Split:
-		if err := d.Cluster(steps.Authd).Node(1).Kill(); err != nil {
+		authd := d.Cluster(steps.Authd).Node(1)
+		// Frozen first (SIGSTOP: its socket accepts, nothing answers, as in a long GC pause or a
+		// suspended VM), then dead (connections refused).
+		if err := authd.Pause(); err != nil {
+			return err
+		}
+		if err := load("authd frozen", outage); err != nil {
+			return err
+		}
+		if err := authd.Kill(); err != nil {
 			return err
 		}
 		return load("authd killed", outage)

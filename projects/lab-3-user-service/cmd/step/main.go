@@ -9,9 +9,10 @@
 // or `make serve lab=3 step=NAME`. The API listens on -addr (127.0.0.1:8300); the child
 // processes (split, seedling) log to -dir/<component>/node<i>/node.log.
 //
-//	go run ./cmd/step -measure [-c 16] [-d 5s]
+//	go run ./cmd/step -measure [-c 16] [-d 3s] [-rounds 5]
 //
-// measures every step under the same closed-loop load on GET /v1/me, then takes processes
+// measures every step under the same closed-loop load on GET /v1/me, in interleaved rounds
+// (the four steps run side by side, so a busy machine slows each of them alike), then takes processes
 // away (authd frozen, then killed; the registry; a user service) and measures what callers see: the figures of the
 // README's evolution table.
 package main
@@ -26,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -62,16 +64,17 @@ func run(ctx context.Context, args []string) error {
 	users := fs.Int("users", 2, "seedling: user-service instances behind the gateway")
 	measure := fs.Bool("measure", false, "measure every step (latency under load, then with processes down) and print the table")
 	conc := fs.Int("c", 16, "measure: concurrent closed-loop clients")
-	dur := fs.Duration("d", 5*time.Second, "measure: load window per step")
+	dur := fs.Duration("d", 3*time.Second, "measure: load window per step and round")
 	outage := fs.Duration("outage", 2*time.Second, "measure: load window with a process down")
+	rounds := fs.Int("rounds", 5, "measure: interleaved rounds per step")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q: expected flags only (-step=NAME)", fs.Arg(0))
 	}
-	if *users < 1 || *conc < 1 || *dur <= 0 || *outage <= 0 {
-		return errors.New("-users, -c, -d and -outage must be positive")
+	if *users < 1 || *conc < 1 || *dur <= 0 || *outage <= 0 || *rounds < 1 {
+		return errors.New("-users, -c, -d, -outage and -rounds must be positive")
 	}
 	program, err := os.Executable()
 	if err != nil {
@@ -83,7 +86,7 @@ func run(ctx context.Context, args []string) error {
 		}
 	}
 	if *measure {
-		return measureAll(ctx, program, *dir, *conc, *dur, *outage, *users)
+		return measureAll(ctx, program, *dir, *conc, *dur, *outage, *users, *rounds)
 	}
 	step, err := steps.Parse(*name)
 	if err != nil {
@@ -111,111 +114,148 @@ func run(ctx context.Context, args []string) error {
 	return d.Close(sctx)
 }
 
-// row is one line of the table.
-type row struct {
-	step, condition string
-	res             loadgen.Result
-}
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
 
-func (r row) String() string {
+func errorRate(r loadgen.Result) string {
 	rate := 0.0
-	if r.res.Requests > 0 {
-		rate = 100 * float64(r.res.Errors) / float64(r.res.Requests)
+	if r.Requests > 0 {
+		rate = 100 * float64(r.Errors) / float64(r.Requests)
 	}
 	kinds := ""
-	if len(r.res.ErrorKinds) > 0 {
-		kinds = " (" + strings.Join(r.res.KindsByCount(), ", ") + ")"
+	if len(r.ErrorKinds) > 0 {
+		kinds = " (" + strings.Join(r.KindsByCount(), ", ") + ")"
 	}
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
-	return fmt.Sprintf("| %s | %s | %d | %.1f%%%s | %s | %s | %s | %.0f |", r.step, r.condition, r.res.Requests, rate, kinds,
-		ms(r.res.Latency.P50), ms(r.res.Latency.P99), ms(r.res.Latency.Max), r.res.Throughput)
+	return fmt.Sprintf("%.1f%%%s", rate, kinds)
 }
 
-func measureAll(ctx context.Context, program, dir string, conc int, dur, outage time.Duration, users int) error {
-	fmt.Printf("GET /v1/me, %d closed-loop clients, %s per step (%s with a process down), argon2id at production cost, SQLite\n\n", conc, dur, outage)
-	fmt.Println("| step | condition | requests | errors | p50 | p99 | max | req/s |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
-	for _, step := range steps.All() {
-		if err := measureStep(ctx, program, filepath.Join(dir, string(step)), step, conc, dur, outage, users); err != nil {
-			return fmt.Errorf("%s: %w", step, err)
-		}
-	}
-	return nil
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
-func measureStep(ctx context.Context, program, dir string, step steps.Step, conc int, dur, outage time.Duration, users int) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	// The load is one account's profile reads: the login limiter is not what is measured.
-	d, err := steps.Start(ctx, step, steps.Options{Program: program, Dir: dir, Addr: "127.0.0.1:0", Users: users})
-	if err != nil {
-		return err
-	}
+// deployment is a running step with a load target on one account's profile reads.
+type deployment struct {
+	step   steps.Step
+	d      *steps.Deployment
+	target loadgen.Target
+	client *http.Client
+}
+
+// measureAll starts the four steps side by side and measures them in interleaved rounds, so
+// that whatever else the machine is doing falls on every step alike; then it takes the split's
+// and the seedling's processes away and measures what callers see.
+func measureAll(ctx context.Context, program, dir string, conc int, dur, outage time.Duration, users, rounds int) error {
+	var deps []*deployment
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		_ = d.Close(sctx)
+		for _, dp := range deps {
+			_ = dp.d.Close(sctx)
+			dp.client.CloseIdleConnections()
+		}
 	}()
-	token, err := session(ctx, d.URL)
-	if err != nil {
-		return err
-	}
-	client := loadgen.NewHTTPClient(conc)
-	defer client.CloseIdleConnections()
-	target := loadgen.HTTP(client, func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL+"/v1/me", nil)
-		if err == nil {
-			req.Header.Set("Authorization", "Bearer "+token)
+	for _, step := range steps.All() {
+		sub := filepath.Join(dir, string(step))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return err
 		}
-		return req, err
-	})
-	load := func(condition string, window time.Duration) error {
-		res, err := loadgen.Run(ctx, loadgen.Config{Workers: conc, Duration: window}, target)
+		d, err := steps.Start(ctx, step, steps.Options{Program: program, Dir: sub, Addr: "127.0.0.1:0", Users: users})
 		if err != nil {
+			return fmt.Errorf("%s: %w", step, err)
+		}
+		dp := &deployment{step: step, d: d, client: loadgen.NewHTTPClient(conc)}
+		deps = append(deps, dp)
+		token, err := session(ctx, d.URL)
+		if err != nil {
+			return fmt.Errorf("%s: %w", step, err)
+		}
+		dp.target = loadgen.HTTP(dp.client, func(ctx context.Context) (*http.Request, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.URL+"/v1/me", nil)
+			if err == nil {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			return req, err
+		})
+		if _, err := loadgen.Run(ctx, loadgen.Config{Workers: conc, Duration: 500 * time.Millisecond}, dp.target); err != nil { // warm-up
 			return err
 		}
-		fmt.Println(row{step: string(step), condition: condition, res: res})
-		return nil
 	}
-	if _, err := loadgen.Run(ctx, loadgen.Config{Workers: conc, Duration: 500 * time.Millisecond}, target); err != nil { // warm-up
-		return err
+
+	fmt.Printf("GET /v1/me, %d closed-loop clients, %d interleaved rounds of %s per step; argon2id at production cost, SQLite\n\n", conc, rounds, dur)
+	fmt.Println("| step | requests | errors | p50 (median of rounds, range) | p99 (median, range) | req/s (median) |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- |")
+	results := make([][]loadgen.Result, len(deps))
+	for range rounds {
+		for i, dp := range deps {
+			res, err := loadgen.Run(ctx, loadgen.Config{Workers: conc, Duration: dur}, dp.target)
+			if err != nil {
+				return err
+			}
+			results[i] = append(results[i], res)
+		}
 	}
-	if err := load("all up", dur); err != nil {
-		return err
+	for i, dp := range deps {
+		var p50, p99, rps []float64
+		var total loadgen.Result
+		total.ErrorKinds = map[string]int64{}
+		for _, r := range results[i] {
+			p50, p99, rps = append(p50, float64(r.Latency.P50)), append(p99, float64(r.Latency.P99)), append(rps, r.Throughput)
+			total.Requests += r.Requests
+			total.Errors += r.Errors
+			for k, n := range r.ErrorKinds {
+				total.ErrorKinds[k] += n
+			}
+		}
+		span := func(xs []float64) string {
+			return fmt.Sprintf("%s (%s to %s)", ms(time.Duration(median(xs))), ms(time.Duration(slices.Min(xs))), ms(time.Duration(slices.Max(xs))))
+		}
+		fmt.Printf("| %s | %d | %s | %s | %s | %.0f |\n", dp.step, total.Requests, errorRate(total), span(p50), span(p99), median(rps))
 	}
-	switch step {
-	case steps.Split:
-		authd := d.Cluster(steps.Authd).Node(1)
-		// Frozen first (SIGSTOP: its socket accepts, nothing answers, as in a long GC pause or a
-		// suspended VM), then dead (connections refused).
-		if err := authd.Pause(); err != nil {
-			return err
+
+	fmt.Printf("\nWith processes taken away, in this order, %s of the same load each:\n\n", outage)
+	fmt.Println("| step | condition | requests | errors | p50 | p99 | max | req/s |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
+	for _, dp := range deps {
+		load := func(condition string) error {
+			r, err := loadgen.Run(ctx, loadgen.Config{Workers: conc, Duration: outage}, dp.target)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("| %s | %s | %d | %s | %s | %s | %s | %.0f |\n", dp.step, condition, r.Requests, errorRate(r),
+				ms(r.Latency.P50), ms(r.Latency.P99), ms(r.Latency.Max), r.Throughput)
+			return nil
 		}
-		if err := load("authd frozen", outage); err != nil {
-			return err
+		var plan []struct {
+			condition string
+			act       func() error
 		}
-		if err := authd.Kill(); err != nil {
-			return err
+		add := func(condition string, act func() error) {
+			plan = append(plan, struct {
+				condition string
+				act       func() error
+			}{condition, act})
 		}
-		return load("authd killed", outage)
-	case steps.Seedling:
-		if err := d.Cluster(steps.Registry).Node(1).Kill(); err != nil {
-			return err
+		switch dp.step {
+		case steps.Split:
+			authd := dp.d.Cluster(steps.Authd).Node(1)
+			// Frozen first (SIGSTOP: its socket accepts, nothing answers, as in a long GC
+			// pause or a suspended VM), then dead (connections refused).
+			add("authd frozen", authd.Pause)
+			add("authd killed", authd.Kill)
+		case steps.Seedling:
+			add("registry killed", dp.d.Cluster(steps.Registry).Node(1).Kill)
+			add("registry down, one user service killed", dp.d.Cluster(steps.Users).Node(1).Kill)
+			add("registry down, authd killed too", dp.d.Cluster(steps.Authd).Node(1).Kill)
 		}
-		if err := load("registry killed", outage); err != nil {
-			return err
+		for _, p := range plan {
+			if err := p.act(); err != nil {
+				return fmt.Errorf("%s: %s: %w", dp.step, p.condition, err)
+			}
+			if err := load(p.condition); err != nil {
+				return err
+			}
 		}
-		if err := d.Cluster(steps.Users).Node(1).Kill(); err != nil {
-			return err
-		}
-		if err := load("registry down, one user service killed", outage); err != nil {
-			return err
-		}
-		if err := d.Cluster(steps.Authd).Node(1).Kill(); err != nil {
-			return err
-		}
-		return load("registry down, authd killed too", outage)
 	}
 	return nil
 }

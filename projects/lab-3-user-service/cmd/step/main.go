@@ -76,6 +76,10 @@ func run(ctx context.Context, args []string) error {
 	if *users < 1 || *conc < 1 || *dur <= 0 || *outage <= 0 || *rounds < 1 {
 		return errors.New("-users, -c, -d, -outage and -rounds must be positive")
 	}
+	step, err := steps.Parse(*name)
+	if err != nil && !*measure {
+		return err
+	}
 	program, err := os.Executable()
 	if err != nil {
 		return err
@@ -87,10 +91,6 @@ func run(ctx context.Context, args []string) error {
 	}
 	if *measure {
 		return measureAll(ctx, program, *dir, *conc, *dur, *outage, *users, *rounds)
-	}
-	step, err := steps.Parse(*name)
-	if err != nil {
-		return err
 	}
 	log := telemetry.NewLogger(os.Stderr, telemetry.LoggerOptions{Console: telemetry.IsTerminal(os.Stderr), Level: zapcore.InfoLevel})
 	defer func() { _ = log.Sync() }()

@@ -13,6 +13,15 @@ import (
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-3-user-service/steps"
 )
 
+// assertUnavailable checks the answer a caller gets while a dependency is down.
+func assertUnavailable(t *testing.T, c *client, token string) {
+	t.Helper()
+	r := c.do("GET", "/v1/me", "", token)
+	assert.Equal(t, http.StatusServiceUnavailable, r.Status, r.Raw)
+	assert.Equal(t, "unavailable", r.code())
+	assert.NotEmpty(t, r.Header.Get("Retry-After"))
+}
+
 // reads sends n profile reads and returns how many got each status, and the slowest.
 func reads(c *client, token string, n int) (map[int]int, time.Duration) {
 	codes := map[int]int{}
@@ -40,11 +49,13 @@ func TestSplitFailsFastWhenAuthdDies(t *testing.T) {
 	codes, slowest := reads(c, token, 10)
 	assert.Equal(t, map[int]int{http.StatusServiceUnavailable: 10}, codes, "authd frozen: 503, never a hang")
 	assert.Less(t, slowest, 3*time.Second, "bounded by the client's per-attempt deadline (300 ms) and retries")
+	assertUnavailable(t, c, token)
 
 	require.NoError(t, authd.Kill())
 	codes, slowest = reads(c, token, 20)
 	assert.Equal(t, map[int]int{http.StatusServiceUnavailable: 20}, codes, "authd down: 503, never a 500 or a hang")
 	assert.Less(t, slowest, 2*time.Second, "bounded by the client's deadline, retries and breaker")
+	assertUnavailable(t, c, token)
 }
 
 // TestSeedlingOutages takes the seedling's processes away one by one: a registry outage
@@ -84,4 +95,5 @@ func TestSeedlingOutages(t *testing.T) {
 	codes, slowest := reads(c, token, 20)
 	assert.Equal(t, map[int]int{http.StatusServiceUnavailable: 20}, codes, "authd down as well: 503")
 	assert.Less(t, slowest, 2*time.Second)
+	assertUnavailable(t, c, token)
 }

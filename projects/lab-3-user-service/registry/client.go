@@ -112,7 +112,7 @@ func (c *Client) Lookup(ctx context.Context, service string) ([]Instance, error)
 // if set, hears each failed renewal; the loop keeps trying, since a registry that comes back
 // should learn about the instance within one period.
 func (c *Client) Heartbeat(ctx context.Context, service, id, addr string, ttl time.Duration, onErr func(error)) {
-	period := ttl / 3
+	period := max(ttl/3, time.Millisecond) // a ticker needs a positive period
 	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
@@ -149,6 +149,7 @@ type Watcher struct {
 // Watch starts polling service every period; Close stops it. It returns after the first lookup
 // (successful or not), so the first request already has a list.
 func (c *Client) Watch(ctx context.Context, service string, every time.Duration) *Watcher {
+	every = max(every, time.Millisecond) // a ticker needs a positive period
 	ctx, cancel := context.WithCancel(ctx)
 	w := &Watcher{c: c, service: service, every: every, updated: make(chan struct{}), done: make(chan struct{}), stop: cancel}
 	w.poll(ctx)

@@ -54,10 +54,12 @@ lab-%: ## Run lab N: make lab-0 | lab-0 fault=on | fault=compare | fault=NAME | 
 	@bin/lab-$* $(LAB_ARGS)
 
 .PHONY: serve
-serve: ## Start lab N's server in the foreground: make serve lab=0 (lab=3, lab=5)
+serve: ## Start lab N's server in the foreground: make serve lab=0 (lab=3, lab=5; lab=3 step=monolith|modular|split|seedling)
 	$(if $(lab),,$(error serve needs lab=N; labs with a server: 0 3 5))
 	$(if $(wildcard $(call lab_dir,$(lab))/cmd/server),,$(error lab $(lab) has no server; labs with a server: 0 3 5))
-	@$(GO) run ./$(call lab_dir,$(lab))/cmd/server $(if $(fault),-fault=$(fault))
+	$(if $(step),$(if $(filter 3,$(lab)),,$(error step= is lab 3's: make serve lab=3 step=monolith|modular|split|seedling)))
+	$(if $(and $(step),$(fault)),$(error fault= runs with the modular server only: make serve lab=3 fault=NAME, without step=))
+	@$(if $(step),$(GO) run ./$(call lab_dir,$(lab))/cmd/step -step=$(step),$(GO) run ./$(call lab_dir,$(lab))/cmd/server $(if $(fault),-fault=$(fault)))
 
 ##@ Verify
 

@@ -53,10 +53,14 @@ lab-%: ## Run lab N: make lab-0 | lab-0 fault=on | fault=compare | fault=NAME | 
 	$(eval _err := $(call lab_check,$*))$(if $(_err),$(error $(_err)))
 	@bin/lab-$* $(LAB_ARGS)
 
+# Labs with a server are those with a cmd/server; the list is read from the
+# tree, so a new lab joins it by shipping one.
+SERVER_LABS = $(strip $(foreach n,$(LABS),$(if $(wildcard $(LAB_DIR_$(n))/cmd/server),$(n))))
+
 .PHONY: serve
-serve: ## Start lab N's server in the foreground: make serve lab=0 (lab=3, lab=5; lab=3 step=monolith|modular|split|seedling)
-	$(if $(lab),,$(error serve needs lab=N; labs with a server: 0 3 5))
-	$(if $(wildcard $(call lab_dir,$(lab))/cmd/server),,$(error lab $(lab) has no server; labs with a server: 0 3 5))
+serve: ## Start lab N's server in the foreground: make serve lab=N (labs with a cmd/server); lab=3 step=monolith|modular|split|seedling
+	$(if $(lab),,$(error serve needs lab=N; labs with a server: $(SERVER_LABS)))
+	$(if $(filter $(lab),$(SERVER_LABS)),,$(error lab $(lab) has no server; labs with a server: $(SERVER_LABS)))
 	$(if $(step),$(if $(filter 3,$(lab)),,$(error step= is lab 3's: make serve lab=3 step=monolith|modular|split|seedling)))
 	$(if $(and $(step),$(fault)),$(error fault= runs with the modular server only: make serve lab=3 fault=NAME, without step=))
 	@$(if $(step),$(GO) run ./$(call lab_dir,$(lab))/cmd/step -step=$(step),$(GO) run ./$(call lab_dir,$(lab))/cmd/server $(if $(fault),-fault=$(fault)))

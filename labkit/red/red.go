@@ -148,8 +148,12 @@ func methodLabel(m string) string {
 // Handler wraps next so every request it serves is counted and timed. route
 // names the request's route template; nil means Pattern. route is called
 // after next returns, because http.ServeMux sets r.Pattern while it serves,
-// so next is typically the mux itself. route must return a value from a
-// small fixed set: never the raw path, a query value or an id.
+// so next is typically the mux itself. A middleware between Handler and the
+// mux that copies the request (r.WithContext, http.StripPrefix,
+// http.TimeoutHandler) hides the pattern from Pattern, and every request
+// reads as unmatched: put such middleware outside Handler, or pass a route
+// function that reads the route another way. route must return a value
+// from a small fixed set: never the raw path, a query value or an id.
 func (m *Metrics) Handler(next http.Handler, route func(*http.Request) string) http.Handler {
 	if route == nil {
 		route = Pattern

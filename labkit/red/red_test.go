@@ -53,6 +53,11 @@ func labMux() *http.ServeMux {
 	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "no such user", http.StatusNotFound)
 	})
+	mux.HandleFunc("GET /hints", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Link", "</app.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		_, _ = io.WriteString(w, "page")
+	})
 	return mux
 }
 
@@ -114,6 +119,8 @@ func TestHandlerCountsPerRouteTemplate(t *testing.T) {
 			route: Unmatched, method: "DELETE", code: "405", want: 1},
 		{name: "non-standard method is other", requests: []req{{"BREW", "/items/1"}},
 			route: Unmatched, method: OtherMethod, code: "405", want: 1},
+		{name: "1xx is not the final status", requests: []req{{"GET", "/hints"}},
+			route: "/hints", method: "GET", code: "200", want: 1},
 		{name: "duration is observed", requests: []req{{"GET", "/slow"}, {"GET", "/slow"}},
 			route: "/slow", method: "GET", code: "204", want: 2, minSeconds: 0.040},
 	}
@@ -253,6 +260,29 @@ func TestHandlerKeepsFlusher(t *testing.T) {
 	assert.Equal(t, "second\n", string(rest))
 	require.NoError(t, <-handlerErrs)
 	assert.InDelta(t, 1, testutil.ToFloat64(m.httpRequests.WithLabelValues("/events", "GET", "200")), 0)
+}
+
+// TestHandlerNeedsTheMuxRequest pins the documented limit of Pattern: a
+// middleware between Handler and the mux that copies the request hides the
+// pattern the mux sets, and every request reads as unmatched.
+func TestHandlerNeedsTheMuxRequest(t *testing.T) {
+	tests := []struct {
+		name  string
+		wrap  func(http.Handler) http.Handler
+		route string
+	}{
+		{name: "mux directly", wrap: func(h http.Handler) http.Handler { return h }, route: "/items/{id}"},
+		{name: "request copied", wrap: func(h http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r.WithContext(r.Context())) })
+		}, route: Unmatched},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newMetrics(t, Options{})
+			serve(m.Handler(tt.wrap(labMux()), nil), http.MethodGet, "/items/1")
+			assert.InDelta(t, 1, testutil.ToFloat64(m.httpRequests.WithLabelValues(tt.route, "GET", "200")), 0)
+		})
+	}
 }
 
 func TestPattern(t *testing.T) {

@@ -122,6 +122,7 @@ func (c *Cache) miss(ctx context.Context, key string) (string, error) {
 	if !c.cfg.Coalesce {
 		return c.load(ctx, key)
 	}
+	// exercise:begin cache-breakdown
 	v, err, _ := c.group.Do(key, func() (string, error) {
 		// Another caller may have just loaded it while this one queued for the flight.
 		if e, ok := c.lru.Peek(key); ok && time.Now().Before(e.expires) {
@@ -130,6 +131,9 @@ func (c *Cache) miss(ctx context.Context, key string) (string, error) {
 		return c.load(ctx, key)
 	})
 	return v, err
+	// exercise:stub
+	// return c.load(ctx, key)
+	// exercise:end
 }
 
 // load reads key from the store and caches it for ttl().
@@ -149,10 +153,14 @@ func (c *Cache) ttl() time.Duration {
 	if c.cfg.Jitter == 0 {
 		return c.cfg.TTL
 	}
+	// exercise:begin cache-avalanche
 	c.rmu.Lock()
 	f := c.rnd.Float64()
 	c.rmu.Unlock()
 	return time.Duration(float64(c.cfg.TTL) * (1 - c.cfg.Jitter*f))
+	// exercise:stub
+	// return c.cfg.TTL
+	// exercise:end
 }
 
 func (c *Cache) refreshInBackground(key string) {

@@ -287,8 +287,12 @@ func (s *Service) List(ctx context.Context, q user.ListQuery) (user.Page, error)
 	if s.cfg.Faults.SlowRequest {
 		return s.cfg.Repo.ListNPlusOne(ctx, q)
 	}
+	// exercise:begin slow-request
 	q.Department = NormalizeDepartment(q.Department)
 	return s.cfg.Repo.List(ctx, q)
+	// exercise:stub
+	// return s.cfg.Repo.ListNPlusOne(ctx, q)
+	// exercise:end
 }
 
 // SetRole changes another user's role. Admins cannot demote themselves, so the last admin cannot
@@ -307,6 +311,7 @@ func (s *Service) DepartmentReport(ctx context.Context) ([]user.DepartmentCount,
 	if s.cfg.Faults.DBOverload {
 		return s.cfg.Repo.DepartmentReport(ctx)
 	}
+	// exercise:begin db-overload
 	rep, err := s.breaker.Execute(func() ([]user.DepartmentCount, error) {
 		ctx, cancel := context.WithTimeout(ctx, s.cfg.ReportTimeout)
 		defer cancel()
@@ -321,4 +326,7 @@ func (s *Service) DepartmentReport(ctx context.Context) ([]user.DepartmentCount,
 		return nil, fmt.Errorf("%w: department report: %w", user.ErrUnavailable, err)
 	}
 	return rep, err
+	// exercise:stub
+	// return s.cfg.Repo.DepartmentReport(ctx)
+	// exercise:end
 }

@@ -134,14 +134,10 @@ func (a *Aside) ttl() time.Duration {
 	if a.opt.Jitter <= 0 {
 		return a.opt.TTL
 	}
-	// exercise:begin cache-avalanche
 	a.mu.Lock()
 	extra := time.Duration(a.rnd.Float64() * a.opt.Jitter * float64(a.opt.TTL))
 	a.mu.Unlock()
 	return a.opt.TTL + extra
-	// exercise:stub
-	// return a.opt.TTL
-	// exercise:end
 }
 
 // Warm loads ids into the cache in one batch, as a deploy or a cold start does: one store query
@@ -167,7 +163,11 @@ func (a *Aside) warmTTL(i, n int) time.Duration {
 	if !a.opt.StaggerWarm {
 		return a.ttl()
 	}
+	// exercise:begin cache-avalanche
 	return max(time.Millisecond, a.opt.TTL*time.Duration(i+1)/time.Duration(n))
+	// exercise:stub
+	// return a.ttl()
+	// exercise:end
 }
 
 // Stats are the reader's counters.

@@ -104,9 +104,7 @@ func (c *Cache) Get(ctx context.Context, key string) (string, error) {
 	if e, ok := c.lru.Get(key); ok {
 		left := time.Until(e.expires)
 		if left > 0 {
-			if c.cfg.RefreshAhead > 0 && left < time.Duration(c.cfg.RefreshAhead*float64(e.ttl)) {
-				c.refreshInBackground(key)
-			}
+			c.refreshAhead(key, e, left)
 			return e.value, nil
 		}
 		if e.seen.CompareAndSwap(false, true) {
@@ -116,13 +114,25 @@ func (c *Cache) Get(ctx context.Context, key string) (string, error) {
 	return c.miss(ctx, key)
 }
 
+// The cache-breakdown fix is two functions: a hit close to expiry reloads the key in the
+// background (RefreshAhead), so a hot key is replaced before it expires, and a miss loads each key
+// once however many callers missed it (Coalesce).
+
+// exercise:begin cache-breakdown
+// refreshAhead reloads key in the background when a hit finds less than RefreshAhead of its TTL
+// left.
+func (c *Cache) refreshAhead(key string, e *entry, left time.Duration) {
+	if c.cfg.RefreshAhead > 0 && left < time.Duration(c.cfg.RefreshAhead*float64(e.ttl)) {
+		c.refreshInBackground(key)
+	}
+}
+
 // miss loads key after a cache miss. Without Coalesce every caller that missed goes to the store:
 // when a hot key expires under load, that is one store call per concurrent reader.
 func (c *Cache) miss(ctx context.Context, key string) (string, error) {
 	if !c.cfg.Coalesce {
 		return c.load(ctx, key)
 	}
-	// exercise:begin cache-breakdown
 	v, err, _ := c.group.Do(key, func() (string, error) {
 		// Another caller may have just loaded it while this one queued for the flight.
 		if e, ok := c.lru.Peek(key); ok && time.Now().Before(e.expires) {
@@ -131,10 +141,17 @@ func (c *Cache) miss(ctx context.Context, key string) (string, error) {
 		return c.load(ctx, key)
 	})
 	return v, err
-	// exercise:stub
-	// return c.load(ctx, key)
-	// exercise:end
 }
+
+// exercise:stub
+// // refreshAhead never refreshes: a hot key expires under load.
+// func (c *Cache) refreshAhead(key string, e *entry, left time.Duration) {}
+//
+// // miss sends every caller that missed to the store.
+// func (c *Cache) miss(ctx context.Context, key string) (string, error) {
+// 	return c.load(ctx, key)
+// }
+// exercise:end
 
 // load reads key from the store and caches it for ttl().
 func (c *Cache) load(ctx context.Context, key string) (string, error) {

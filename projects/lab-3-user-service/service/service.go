@@ -311,7 +311,6 @@ func (s *Service) DepartmentReport(ctx context.Context) ([]user.DepartmentCount,
 	if s.cfg.Faults.DBOverload {
 		return s.cfg.Repo.DepartmentReport(ctx)
 	}
-	// exercise:begin db-overload
 	rep, err := s.breaker.Execute(func() ([]user.DepartmentCount, error) {
 		ctx, cancel := context.WithTimeout(ctx, s.cfg.ReportTimeout)
 		defer cancel()
@@ -326,7 +325,4 @@ func (s *Service) DepartmentReport(ctx context.Context) ([]user.DepartmentCount,
 		return nil, fmt.Errorf("%w: department report: %w", user.ErrUnavailable, err)
 	}
 	return rep, err
-	// exercise:stub
-	// return s.cfg.Repo.DepartmentReport(ctx)
-	// exercise:end
 }

@@ -22,7 +22,9 @@ func (w Workspace) Build(ctx context.Context, goTool, tmp string, fixed bool) (s
 		return "", err
 	}
 	bin := filepath.Join(tmp, "grade")
-	cmd := exec.CommandContext(ctx, goTool, "build", "-overlay", overlay, "-o", bin, pkg)
+	// -w leaves out DWARF, which only a debugger reads (less for the linker
+	// to write); profiles are symbolized from the runtime's own tables.
+	cmd := exec.CommandContext(ctx, goTool, "build", "-overlay", overlay, "-ldflags=-w", "-o", bin, pkg)
 	cmd.Dir = w.Root
 	out, err := cmd.CombinedOutput()
 	if err != nil {

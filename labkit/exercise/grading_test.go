@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,51 +45,96 @@ func TestEveryFaultGrades(t *testing.T) {
 	if goTool == "" {
 		goTool = "go"
 	}
-	ctx := context.Background()
+	tmp := t.TempDir()
+
+	// Every binary is built before any grade runs: a build beside a
+	// timing-sensitive run would blur the separation it measures. Two builds
+	// at a time keep both cores busy (a link is mostly one thread).
+	type exercise struct {
+		ws           Workspace
+		stub, fixed  *build
+		lab          int
+		fault, where string
+	}
+	var all []*exercise
+	var builds []*build
 	for _, st := range catalog.Stages() {
 		if st.Status != catalog.Ready || (len(only) > 0 && !slices.Contains(only, strconv.Itoa(st.Number))) {
 			continue
 		}
-		t.Run("lab-"+strconv.Itoa(st.Number), func(t *testing.T) {
-			tmp := t.TempDir()
-			var fixed string
-			for _, f := range st.Faults {
-				t.Run(f, func(t *testing.T) {
-					ws, err := Open(root, st.Number, f)
-					require.NoError(t, err)
-					ws.Dir = filepath.Join(tmp, "exercises", f) // a fresh copy, never the learner's
-					if fixed == "" {
-						dir := filepath.Join(tmp, "fixed")
-						require.NoError(t, os.MkdirAll(dir, 0o755))
-						start := time.Now()
-						fixed, err = ws.Build(ctx, goTool, dir, true)
-						require.NoError(t, err)
-						t.Logf("built lab %d's grader on its own fix in %v", st.Number, time.Since(start).Round(time.Millisecond))
-					}
-					_, err = ws.Start(false)
-					require.NoError(t, err)
-					dir := filepath.Join(tmp, "stub-"+f)
-					require.NoError(t, os.MkdirAll(dir, 0o755))
-					start := time.Now()
-					stub, err := ws.Build(ctx, goTool, dir, false)
-					require.NoError(t, err, "the stub of %s must compile", f)
-					t.Logf("built the stub in %v", time.Since(start).Round(time.Millisecond))
-
-					args, err := ws.GradeArgs(filepath.Join(tmp, "out"), extra...)
-					require.NoError(t, err)
-					out, code := grade(t, root, stub, args)
-					assert.Equal(t, 1, code, "the stub of %s must fail its grade; output:\n%s", f, out)
-					assert.Contains(t, out, "✗ expected", "the failure says what was expected")
-					assert.Contains(t, out, "FAIL:")
-					assert.Regexp(t, symptomLine, out, "the failure names the symptom's metric, threshold and text")
-
-					out, code = grade(t, root, fixed, args)
-					assert.Equal(t, 0, code, "the lab's own fix of %s must pass its grade; output:\n%s", f, out)
-					assert.Contains(t, out, "PASS:")
-				})
+		var fixed *build
+		for _, f := range st.Faults {
+			ex := &exercise{lab: st.Number, fault: f}
+			all = append(all, ex)
+			ws, err := Open(root, st.Number, f)
+			if err != nil {
+				ex.where = err.Error()
+				continue
 			}
+			ws.Dir = filepath.Join(tmp, "exercises", ws.Stage.Dir, f) // a fresh copy, never the learner's
+			if _, err := ws.Start(false); err != nil {
+				ex.where = err.Error()
+				continue
+			}
+			ex.ws = ws
+			if fixed == nil {
+				fixed = &build{ws: ws, dir: filepath.Join(tmp, "fixed", ws.Stage.Dir), fixed: true}
+				builds = append(builds, fixed)
+			}
+			ex.fixed = fixed
+			ex.stub = &build{ws: ws, dir: filepath.Join(tmp, "stub", ws.Stage.Dir, f)}
+			builds = append(builds, ex.stub)
+		}
+	}
+	start := time.Now()
+	buildAll(t, goTool, builds, 2)
+	t.Logf("built %d grading programs in %v", len(builds), time.Since(start).Round(time.Millisecond))
+
+	for _, ex := range all {
+		t.Run("lab-"+strconv.Itoa(ex.lab)+"/"+ex.fault, func(t *testing.T) {
+			require.Empty(t, ex.where)
+			require.NoError(t, ex.fixed.err, "lab %d must build on its own fix", ex.lab)
+			require.NoError(t, ex.stub.err, "the stub of %s must compile", ex.fault)
+			args, err := ex.ws.GradeArgs(filepath.Join(tmp, "out"), extra...)
+			require.NoError(t, err)
+
+			out, code := grade(t, root, ex.stub.bin, args)
+			assert.Equal(t, 1, code, "the stub of %s must fail its grade; output:\n%s", ex.fault, out)
+			assert.Contains(t, out, "✗ expected", "the failure says what was expected")
+			assert.Contains(t, out, "FAIL:")
+			assert.Regexp(t, symptomLine, out, "the failure names the symptom's metric, threshold and text")
+
+			out, code = grade(t, root, ex.fixed.bin, args)
+			assert.Equal(t, 0, code, "the lab's own fix of %s must pass its grade; output:\n%s", ex.fault, out)
+			assert.Contains(t, out, "PASS:")
 		})
 	}
+}
+
+// build is one grading program to build: a stub's, or a lab's own fix's.
+type build struct {
+	ws    Workspace
+	dir   string
+	fixed bool
+	bin   string
+	err   error
+}
+
+func buildAll(t *testing.T, goTool string, builds []*build, parallel int) {
+	t.Helper()
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for _, b := range builds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if b.err = os.MkdirAll(b.dir, 0o755); b.err == nil {
+				b.bin, b.err = b.ws.Build(context.Background(), goTool, b.dir, b.fixed)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // symptomLine is how a grade names a symptom it still saw: the metric, the

@@ -47,6 +47,7 @@ type options struct {
 	hint                int
 	root, out           string
 	seed, duration      string
+	check               bool
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -62,6 +63,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.out, "out", "out", "folder grading writes its evidence under")
 	fs.StringVar(&o.seed, "seed", "", "seed of the grading run")
 	fs.StringVar(&o.duration, "duration", "", "load window of each grading run")
+	fs.BoolVar(&o.check, "check", false, "only validate the flags (the Makefile does this first, to fail in one line)")
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(stderr, "exercise: %v; valid flags: -lab, -start, -grade, -hint, -fault, -root, -out, -seed, -duration\n", err)
 		return exitUsage
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var err error
 	code := 0
 	switch {
+	case o.check:
+		err = check(o)
 	case o.start != "":
 		err = start(o, stdout)
 	case o.grade != "":
@@ -90,6 +94,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return code
+}
+
+// check validates what the flags name without writing or running anything.
+func check(o options) error {
+	switch {
+	case o.start == "reset":
+		_, err := resolve(o, "")
+		return err
+	case o.start != "":
+		_, err := resolve(o, o.start)
+		return err
+	case o.grade != "":
+		_, err := resolve(o, o.grade)
+		return err
+	case o.hint != 0:
+		ws, err := resolve(o, o.fault)
+		if err != nil {
+			return err
+		}
+		_, err = exercise.Hint(ws.ModuleDir(), ws.Region.Fault, o.hint)
+		return err
+	}
+	return errors.New("expected one of -start, -grade or -hint")
 }
 
 // resolve names the exercise: the given fault, or the one started last.
@@ -132,12 +159,12 @@ func start(o options, w io.Writer) error {
 	fmt.Fprintf(w, `
   1. see the harm:  make lab-%[1]d fault=%[2]s   (then open the file its "next:" line names)
   2. read:          %[3]s/README.md, the %[2]s section
-  3. write here:    %[4]s, between the exercise markers (lines %[5]d-%[6]d of the lab's copy)
+  3. write here:    %[4]s, between the exercise markers (lines %[5]d-%[6]d)
                     it stands in for %[7]s: grading builds the lab with your copy in its place
   4. grade:         make lab-%[1]d grade   (or grade=%[2]s)
   stuck?            make lab-%[1]d hint=1   (2: which function, 3: which line)
   start over:       make lab-%[1]d exercise=reset
-`, n, f, ws.Stage.Dir, rel(ws.File()), ws.Region.Begin, ws.Region.End, rel(ws.Original()))
+`, n, f, ws.Stage.Dir, rel(ws.File()), ws.Region.Begin, ws.Region.Begin+len(ws.Region.Stub)+2, rel(ws.Original()))
 	return nil
 }
 

@@ -29,11 +29,12 @@
 // the region's file with the region replaced by its stub. Grading builds the
 // lab with `go build -overlay`, which maps the lab's file to the learner's
 // copy for that build only. We chose an overlay over copying the module
-// because it keeps the lab's source and `git status` clean, and because the
-// build cache is shared: a grade compiles the one changed package and what
-// imports it, then links (measured in this package's README), where a copy
-// of the module is a new module path that compiles every package of the lab
-// again. The overlay also adds the grading program
+// because it keeps the lab's source and `git status` clean, and because a
+// copy is a second module: every file's imports must be rewritten to its new
+// module path, and its packages are compiled again under that path (lab 1:
+// 1.8 s for a fresh copy's first build against 0.2-1.3 s for an overlay
+// build after one edit, on a shared 2-core machine; README.md). The overlay
+// also adds the grading program
 // (<lab>/cmd/exercise-grade, the lab's cmd/lab with runner.Main replaced by
 // exercise.Main), so a lab needs nothing beyond its regions and hints.
 //

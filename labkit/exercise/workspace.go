@@ -94,9 +94,8 @@ func (w Workspace) Start(force bool) (bool, error) {
 		if bytes.Equal(cur, stub) {
 			return false, w.setCurrent()
 		}
-		if sum, _ := os.ReadFile(filepath.Join(w.Dir, stubSumFile)); strings.TrimSpace(string(sum)) != digest(cur) {
-			return false, fmt.Errorf("%w: %s; keep working on it, grade it (make lab-%d grade=%s), or start over from the stub (make lab-%d exercise=reset)",
-				ErrYourWork, w.rel(w.File()), w.Stage.Number, w.Region.Fault, w.Stage.Number)
+		if err := w.CheckUnchanged(); err != nil {
+			return false, err
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(w.File()), 0o755); err != nil {
@@ -110,6 +109,20 @@ func (w Workspace) Start(force bool) (bool, error) {
 	}
 	_ = os.Remove(filepath.Join(w.Dir, gradeFile)) // a fresh stub has not been graded
 	return true, w.setCurrent()
+}
+
+// CheckUnchanged returns ErrYourWork when the learner's copy differs from
+// the stub that was written, so starting again would lose their work.
+func (w Workspace) CheckUnchanged() error {
+	cur, err := os.ReadFile(w.File())
+	if err != nil {
+		return nil // nothing to lose
+	}
+	if sum, _ := os.ReadFile(filepath.Join(w.Dir, stubSumFile)); strings.TrimSpace(string(sum)) != digest(cur) {
+		return fmt.Errorf("%w: %s; keep working on it, grade it (make lab-%d grade=%s), or start over from the stub (make lab-%d exercise=reset)",
+			ErrYourWork, w.rel(w.File()), w.Stage.Number, w.Region.Fault, w.Stage.Number)
+	}
+	return nil
 }
 
 // Started reports whether the learner's copy exists.

@@ -103,8 +103,11 @@ func check(o options) error {
 		_, err := resolve(o, "")
 		return err
 	case o.start != "":
-		_, err := resolve(o, o.start)
-		return err
+		ws, err := resolve(o, o.start)
+		if err != nil {
+			return err
+		}
+		return ws.CheckUnchanged()
 	case o.grade != "":
 		_, err := resolve(o, o.grade)
 		return err

@@ -34,7 +34,7 @@ func (w Workspace) Build(ctx context.Context, goTool, tmp string, fixed bool) (s
 			msg = strings.ReplaceAll(msg, w.Original(), mine)
 			msg = strings.ReplaceAll(msg, filepath.Join(w.Stage.Dir, filepath.FromSlash(w.Region.File)), mine)
 		}
-		return "", fmt.Errorf("%w (%v):\n%s", ErrBuild, err, strings.TrimSpace(msg))
+		return "", fmt.Errorf("%w (%w):\n%s", ErrBuild, err, strings.TrimSpace(msg))
 	}
 	return bin, nil
 }

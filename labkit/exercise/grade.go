@@ -69,10 +69,10 @@ func Grade(ctx context.Context, lab runner.Lab, fault string, cfg GradeConfig, w
 	finish := func() Result {
 		res.Passed = len(res.Failures) == 0
 		if res.Passed {
-			say("PASS: the harm is gone and the culprit no longer shows. Write it up: %s",
-				filepath.Join(filepath.Dir(cfg.ReadMe), "postmortems", fault+".md"))
+			say("PASS: the harm is gone and the culprit no longer shows. Write the postmortem (make lab-%d fault=%s drafts it), then compare with %s",
+				lab.Number, fault, filepath.Join(filepath.Dir(cfg.ReadMe), "postmortems", fault+".md"))
 		} else {
-			say("FAIL: %d of the fixed path's promises not kept. Read %s (%s), or ask for a hint: make lab-%d hint=1",
+			say("FAIL: %d of the fixed path's promises not kept. Read %s (Faults: %s), or ask for a hint: make lab-%d hint=1",
 				len(res.Failures), cfg.ReadMe, fault, lab.Number)
 		}
 		return res

@@ -161,7 +161,7 @@ func start(o options, w io.Writer) error {
 	}
 	fmt.Fprintf(w, `
   1. see the harm:  make lab-%[1]d fault=%[2]s   (then open the file its "next:" line names)
-  2. read:          %[3]s/README.md, the %[2]s section
+  2. read:          %[3]s/README.md, its Faults section (%[2]s); postmortems/%[2]s.md is the answer: keep it for later
   3. write here:    %[4]s, between the exercise markers (lines %[5]d-%[6]d)
                     it stands in for %[7]s: grading builds the lab with your copy in its place
   4. grade:         make lab-%[1]d grade   (or grade=%[2]s)

@@ -49,9 +49,20 @@ labs: ## Table of all labs: number, stage, faults, status of the last run (lang=
 	$(if $(filter-out en zh,$(lang)),$(error unknown lang "$(lang)"; expected en or zh))
 	@$(GO) run ./labkit/cmd/labs $(if $(out),-out=$(out)) $(if $(lang),-lang=$(lang))
 
+# Exercise mode (labkit/exercise): exercise=FAULT|reset, grade[=FAULT], hint=1..3
+# turn `make lab-N` into the learner's loop instead of a run of the lab.
+EXERCISE_MODE = $(or $(exercise),$(grade),$(hint),$(filter grade,$(MAKECMDGOALS)))
+EXERCISE_ARGS = $(if $(exercise),-start=$(exercise)) \
+	$(if $(grade),-grade=$(grade),$(if $(filter grade,$(MAKECMDGOALS)),-grade=current)) \
+	$(if $(hint),-hint=$(hint) $(if $(fault),-fault=$(fault))) \
+	$(if $(seed),-seed=$(seed)) $(if $(duration),-duration=$(duration)) $(if $(out),-out=$(out))
+
+exercise_check = $(strip $(if $(call lab_dir,$(1)),)$(shell $(GO) build -o bin/exercise ./labkit/cmd/exercise 2>&1 && \
+	bin/exercise -check -lab=$(1) $(EXERCISE_ARGS) 2>&1))
+
 lab-%: ## Run lab N: make lab-0 | lab-0 fault=on | fault=compare | fault=NAME | fault=list | fault=mystery | answer=NAME seed=S
-	$(eval _err := $(call lab_check,$*))$(if $(_err),$(error $(_err)))
-	@bin/lab-$* $(LAB_ARGS)
+	$(eval _err := $(if $(EXERCISE_MODE),$(call exercise_check,$*),$(call lab_check,$*)))$(if $(_err),$(error $(_err)))
+	@$(if $(EXERCISE_MODE),$(GO) build -o bin/exercise ./labkit/cmd/exercise && GO="$(GO)" bin/exercise -lab=$* $(EXERCISE_ARGS),bin/lab-$* $(LAB_ARGS))
 
 # Labs with a server are those with a cmd/server; the list is read from the
 # tree, so a new lab joins it by shipping one.
@@ -65,6 +76,18 @@ serve: ## Start lab N's server in the foreground: make serve lab=N (labs with a 
 	$(if $(and $(step),$(fault)),$(error fault= runs with the modular server only: make serve lab=3 fault=NAME, without step=))
 	@$(if $(step),$(GO) run ./$(call lab_dir,$(lab))/cmd/step -step=$(step),$(GO) run ./$(call lab_dir,$(lab))/cmd/server $(if $(fault),-fault=$(fault)))
 
+##@ Exercise: you write the fix, the lab grades it
+
+.PHONY: exercise hint grade
+exercise: ## make lab-N exercise=FAULT: your copy of the fix's file, fix taken out (exercise=reset: the stub again)
+	$(error exercise goes with a lab: make lab-N exercise=FAULT (make lab-N fault=list names the faults))
+
+hint: ## make lab-N hint=1|2|3: which evidence to open, which function, which line (fault=NAME: another exercise)
+	$(error hint goes with a lab: make lab-N hint=1)
+
+grade: ## make lab-N grade (or grade=FAULT): your fix against the fault's symptom checks and culprit
+	$(if $(filter lab-%,$(MAKECMDGOALS)),@:,$(error grade goes with a lab: make lab-N grade))
+
 ##@ Verify
 
 .PHONY: test
@@ -77,6 +100,10 @@ test: ## Unit, fault-scenario and evidence tests of every module (needs only Go)
 INTEGRATION_ENV = REDIS_ADDR="$${REDIS_ADDR:-127.0.0.1:6379}" \
 	MYSQL_DSN="$${MYSQL_DSN:-root@tcp(127.0.0.1:3306)/test?parseTime=true}" \
 	POSTGRES_DSN="$${POSTGRES_DSN:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
+
+.PHONY: test-exercises
+test-exercises: ## Every fault of every ready lab: its stub fails its grade, the lab's own fix passes (minutes)
+	@cd labkit && $(GO) test -tags=exercises,$(BUILD_TAGS) -count=1 -timeout 20m -run TestEveryFaultGrades ./exercise
 
 .PHONY: test-integration
 test-integration: ## The same scenarios against real services (REDIS_ADDR, MYSQL_DSN, POSTGRES_DSN; prometheus on PATH)

@@ -1,6 +1,7 @@
 // Command labs prints the table of labs with the status of each one's last
-// run (from out/lab-N/last-run.json): `make labs`, or `make labs lang=zh`
-// for the Chinese stage titles.
+// run (from out/lab-N/last-run.json) and of its exercises (from exercises/,
+// package exercise): `make labs`, or `make labs lang=zh` for the Chinese
+// stage titles.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/catalog"
+	"github.com/architect-roadmap/architect-roadmap/labkit/exercise"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
 )
 
@@ -20,21 +22,22 @@ func main() {
 	out := flag.String("out", "out", "folder the labs write their evidence under")
 	lang := flag.String("lang", "en", "language of the stage titles: en or zh")
 	flag.Parse()
-	if err := printTable(os.Stdout, *out, *lang); err != nil {
+	if err := printTable(os.Stdout, *out, ".", *lang); err != nil {
 		fmt.Fprintln(os.Stderr, "labs:", err)
 		os.Exit(2)
 	}
 }
 
-// printTable writes the table of stages; lang picks the title column.
-func printTable(w io.Writer, out, lang string) error {
+// printTable writes the table of stages; root is the repository root the
+// exercises live under, lang picks the title column.
+func printTable(w io.Writer, out, root, lang string) error {
 	title := func(s catalog.Stage) string { return s.Name }
-	header := "LAB\tSTAGE\tSTATUS\tFAULTS\tLAST RUN"
+	header := "LAB\tSTAGE\tSTATUS\tFAULTS\tLAST RUN\tEXERCISES"
 	switch lang {
 	case "en", "":
 	case "zh":
 		title = func(s catalog.Stage) string { return s.TitleZH }
-		header = "实验\t阶段\t状态\t故障\t上次运行"
+		header = "实验\t阶段\t状态\t故障\t上次运行\t练习"
 	default:
 		return fmt.Errorf("unknown lang %q (expected en or zh)", lang)
 	}
@@ -51,9 +54,28 @@ func printTable(w io.Writer, out, lang string) error {
 		if faults == "" {
 			faults = "-"
 		}
-		rows = append(rows, []string{fmt.Sprint(s.Number), title(s), s.Status, faults, last})
+		rows = append(rows, []string{fmt.Sprint(s.Number), title(s), s.Status, faults, last, exercises(root, s)})
 	}
 	return writeColumns(w, rows)
+}
+
+// exercises sums up a stage's exercises: "-" until one is started, then the
+// state of each started one ("goroutine-leak passed, deadlock failing").
+func exercises(root string, s catalog.Stage) string {
+	if s.Status != catalog.Ready {
+		return "-"
+	}
+	st := exercise.Status(root, s)
+	var parts []string
+	for _, f := range s.Faults {
+		if st[f] != exercise.NotStarted {
+			parts = append(parts, f+" "+st[f])
+		}
+	}
+	if len(parts) == 0 {
+		return exercise.NotStarted
+	}
+	return strings.Join(parts, ", ")
 }
 
 // writeColumns aligns the cells by their width on a terminal, where a Chinese

@@ -21,7 +21,7 @@ func TestPrintTable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
 			var b strings.Builder
-			require.NoError(t, printTable(&b, t.TempDir(), tt.lang))
+			require.NoError(t, printTable(&b, t.TempDir(), t.TempDir(), tt.lang))
 			lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 			require.Len(t, lines, 1+len(catalog.Stages()))
 			for i, s := range catalog.Stages() {
@@ -33,7 +33,7 @@ func TestPrintTable(t *testing.T) {
 
 func TestPrintTableRejectsUnknownLang(t *testing.T) {
 	var b strings.Builder
-	err := printTable(&b, t.TempDir(), "xx")
+	err := printTable(&b, t.TempDir(), t.TempDir(), "xx")
 	require.EqualError(t, err, `unknown lang "xx" (expected en or zh)`)
 	assert.Empty(t, b.String())
 }

@@ -77,10 +77,14 @@ func (a *Aside) key(id int64) string { return a.opt.Prefix + "product:" + strcon
 // Product returns product id through the cache.
 func (a *Aside) Product(ctx context.Context, id int64) (Product, error) {
 	key := a.key(id)
+	// exercise:begin cache-penetration
 	if a.opt.Bloom != nil && !a.opt.Bloom.Test([]byte(strconv.FormatInt(id, 10))) {
 		a.rejected.Add(1)
 		return Product{}, ErrNotFound
 	}
+	// exercise:stub
+	// // Every id, real or not, goes on to Redis and then the store.
+	// exercise:end
 	v, err := a.rdb.Get(ctx, key).Result()
 	switch {
 	case err == nil:
@@ -159,7 +163,11 @@ func (a *Aside) warmTTL(i, n int) time.Duration {
 	if !a.opt.StaggerWarm {
 		return a.ttl()
 	}
+	// exercise:begin cache-avalanche
 	return max(time.Millisecond, a.opt.TTL*time.Duration(i+1)/time.Duration(n))
+	// exercise:stub
+	// return a.ttl()
+	// exercise:end
 }
 
 // Stats are the reader's counters.
@@ -212,11 +220,19 @@ func (a *Aside) TopSellers(ctx context.Context, ttl time.Duration) ([]int64, err
 		}
 		return ids.([]int64), nil
 	}
+	// exercise:begin cache-breakdown
 	ids, err, _ := a.sf.Do(key, load)
 	if err != nil {
 		return nil, err
 	}
 	return ids.([]int64), nil
+	// exercise:stub
+	// ids, err := load()
+	// if err != nil {
+	// 	return nil, err
+	// }
+	// return ids.([]int64), nil
+	// exercise:end
 }
 
 func (a *Aside) refillTopSellers(ctx context.Context, key string, ttl time.Duration) ([]int64, error) {
@@ -307,6 +323,7 @@ func NewNearCache(ttl time.Duration) *NearCache {
 
 // Get returns key from the near cache or through fetch.
 func (n *NearCache) Get(ctx context.Context, key string, fetch func(context.Context, string) (string, error)) (string, error) {
+	// exercise:begin hot-key
 	now := time.Now()
 	n.mu.Lock()
 	e, ok := n.m[key]
@@ -322,6 +339,9 @@ func (n *NearCache) Get(ctx context.Context, key string, fetch func(context.Cont
 	n.m[key] = nearEntry{v, now}
 	n.mu.Unlock()
 	return v, nil
+	// exercise:stub
+	// return fetch(ctx, key)
+	// exercise:end
 }
 
 // ClusterReader reads keys from a Redis Cluster, optionally through a NearCache. Without one,

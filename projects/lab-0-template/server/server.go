@@ -49,6 +49,7 @@ type Server struct {
 	metrics *httpmetrics.Metrics
 	api     *api.API
 	http    *http.Server
+	limit   func(net.Listener) net.Listener // what Listen wraps its listener in
 	running handlers
 
 	mu sync.Mutex
@@ -124,7 +125,7 @@ func New(cfg config.Config, deps Deps) (*Server, error) {
 		middleware.Timeout(cfg.RequestTimeout),
 	)
 	s.api.Register(engine)
-	s.http = newHTTPServer(cfg, engine, s.metrics)
+	s.http, s.limit = newHTTPServer(cfg, engine, s.metrics)
 	return s, nil
 }
 
@@ -134,14 +135,17 @@ func accessLogger(sink logsink.Sink) *zap.Logger {
 	return zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(enc), sink, zapcore.InfoLevel))
 }
 
-// newHTTPServer is where the no-server-timeouts fault lives.
-func newHTTPServer(cfg config.Config, h http.Handler, m *httpmetrics.Metrics) *http.Server {
+// newHTTPServer is where the no-server-timeouts fault lives: the server and
+// the bound on the connections one process will hold.
+func newHTTPServer(cfg config.Config, h http.Handler, m *httpmetrics.Metrics) (*http.Server, func(net.Listener) net.Listener) {
 	if cfg.Faults.NoServerTimeouts {
 		// The defect: the zero http.Server waits forever for a client to
-		// finish its headers, its body, or its next keep-alive request.
-		return &http.Server{Handler: h, ConnState: m.ConnState}
+		// finish its headers, its body, or its next keep-alive request, and
+		// nothing bounds how many such clients it holds.
+		return &http.Server{Handler: h, ConnState: m.ConnState}, unlimited
 	}
-	return &http.Server{
+	// exercise:begin no-server-timeouts
+	srv := &http.Server{
 		Handler:           h,
 		ConnState:         m.ConnState,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout, // a slowloris client is cut off here
@@ -150,7 +154,19 @@ func newHTTPServer(cfg config.Config, h http.Handler, m *httpmetrics.Metrics) *h
 		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 	}
+	return srv, limitConns(cfg.MaxConns)
+	// exercise:stub
+	// return &http.Server{Handler: h, ConnState: m.ConnState}, unlimited
+	// exercise:end
 }
+
+// limitConns bounds the sockets and goroutines one process will hold; excess
+// clients wait in the kernel's accept queue instead.
+func limitConns(n int) func(net.Listener) net.Listener {
+	return func(ln net.Listener) net.Listener { return netutil.LimitListener(ln, n) }
+}
+
+func unlimited(ln net.Listener) net.Listener { return ln }
 
 // Listen binds the address. With ReusePort a second process can bind the
 // same port while this one drains: the zero-downtime restart pattern.
@@ -163,11 +179,7 @@ func (s *Server) Listen(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("server: listen on %s: %w", s.cfg.Addr, err)
 	}
-	if !s.cfg.Faults.NoServerTimeouts {
-		// Bound the sockets and goroutines one process will hold; excess
-		// clients wait in the kernel's accept queue instead.
-		ln = netutil.LimitListener(ln, s.cfg.MaxConns)
-	}
+	ln = s.limit(ln)
 	s.mu.Lock()
 	s.ln = ln
 	s.mu.Unlock()
@@ -241,6 +253,7 @@ func (s *Server) stop(ctx context.Context) error {
 		}
 		return nil
 	}
+	// exercise:begin no-graceful-shutdown
 	// Fail readiness first so a load balancer stops routing here, then stop
 	// accepting and wait for in-flight requests, up to the deadline.
 	s.api.SetReady(false)
@@ -258,6 +271,14 @@ func (s *Server) stop(ctx context.Context) error {
 	}
 	s.log.Info("drained", zap.Int64("in_flight_at_stop", inFlight))
 	return nil
+	// exercise:stub
+	// s.metrics.AbortedRequests.Add(float64(inFlight))
+	// s.log.Info("stopped", zap.Int64("in_flight_at_stop", inFlight))
+	// if err := s.http.Close(); err != nil {
+	// 	return fmt.Errorf("server: close: %w", err)
+	// }
+	// return nil
+	// exercise:end
 }
 
 // Handler is the HTTP handler with every middleware installed (for

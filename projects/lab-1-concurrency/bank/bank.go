@@ -53,9 +53,13 @@ func (b *Bank) Transfer(from, to int, amount int64) error {
 	defer b.InFlight.Add(-1)
 	src, dst := b.accounts[from], b.accounts[to]
 	first, second := src, dst // the defect: lock order follows the direction of the transfer
+	// exercise:begin deadlock
 	if b.ordered && second.id < first.id {
 		first, second = second, first // the fix: one global order, lowest id first
 	}
+	// exercise:stub
+	// // The locks are taken in the transfer's direction.
+	// exercise:end
 	first.mu.Lock()
 	defer first.mu.Unlock()
 	second.mu.Lock()

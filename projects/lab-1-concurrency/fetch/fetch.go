@@ -44,8 +44,12 @@ type result struct {
 func (h *Handler) Serve(ctx context.Context, key string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
+	// exercise:begin goroutine-leak
 	// The fix: room for the one result, so the worker's send never waits for a receiver.
 	results := make(chan result, 1)
+	// exercise:stub
+	// results := make(chan result)
+	// exercise:end
 	if h.leaky {
 		results = make(chan result) // the defect: the send needs a receiver that may be gone
 	}

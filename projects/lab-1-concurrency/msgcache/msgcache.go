@@ -51,7 +51,11 @@ func (c *Cache) Receive(r io.Reader) (bool, error) {
 		return false, err
 	}
 	if !c.pinning {
+		// exercise:begin memory-bloat
 		subject = bytes.Clone(subject) // the fix: copy the few bytes we keep, let the frame go
+		// exercise:stub
+		// // subject still points into frame.
+		// exercise:end
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

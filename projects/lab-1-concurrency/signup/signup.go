@@ -52,7 +52,11 @@ func New(perCall bool) *Validator {
 // Validate returns nil for a valid form, or an error naming the first bad field.
 func (v *Validator) Validate(f Form) error {
 	for i, r := range rules {
+		// exercise:begin cpu-spike
 		re := v.compiled[i] // the fix: compiled once in New, shared (a *Regexp is safe for concurrent use)
+		// exercise:stub
+		// re := regexp.MustCompile(rules[i].pattern)
+		// exercise:end
 		if v.perCall {
 			re = regexp.MustCompile(r.pattern) // the defect: parse, simplify and compile on every request
 		}

@@ -79,6 +79,7 @@ func New(cfg Config, h Handler) (*Queue, error) {
 		}
 		return q, nil
 	}
+	// exercise:begin queue-backlog
 	var err error
 	if cfg.AdmitRate > 0 {
 		if q.limiter, err = ratelimit.NewTokenBucket(cfg.AdmitRate, cfg.AdmitBurst); err != nil {
@@ -91,6 +92,14 @@ func New(cfg Config, h Handler) (*Queue, error) {
 		return nil, fmt.Errorf("jobqueue: %w", err)
 	}
 	return q, nil
+	// exercise:stub
+	// q.backlog = NewUnbounded()
+	// q.wg.Add(cfg.Workers)
+	// for range cfg.Workers {
+	// 	go q.drain()
+	// }
+	// return q, nil
+	// exercise:end
 }
 
 // Enqueue accepts payload for processing (the queue keeps its own copy) or sheds it with

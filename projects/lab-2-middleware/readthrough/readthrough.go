@@ -104,9 +104,7 @@ func (c *Cache) Get(ctx context.Context, key string) (string, error) {
 	if e, ok := c.lru.Get(key); ok {
 		left := time.Until(e.expires)
 		if left > 0 {
-			if c.cfg.RefreshAhead > 0 && left < time.Duration(c.cfg.RefreshAhead*float64(e.ttl)) {
-				c.refreshInBackground(key)
-			}
+			c.refreshAhead(key, e, left)
 			return e.value, nil
 		}
 		if e.seen.CompareAndSwap(false, true) {
@@ -114,6 +112,19 @@ func (c *Cache) Get(ctx context.Context, key string) (string, error) {
 		}
 	}
 	return c.miss(ctx, key)
+}
+
+// The cache-breakdown fix is two functions: a hit close to expiry reloads the key in the
+// background (RefreshAhead), so a hot key is replaced before it expires, and a miss loads each key
+// once however many callers missed it (Coalesce).
+
+// exercise:begin cache-breakdown
+// refreshAhead reloads key in the background when a hit finds less than RefreshAhead of its TTL
+// left.
+func (c *Cache) refreshAhead(key string, e *entry, left time.Duration) {
+	if c.cfg.RefreshAhead > 0 && left < time.Duration(c.cfg.RefreshAhead*float64(e.ttl)) {
+		c.refreshInBackground(key)
+	}
 }
 
 // miss loads key after a cache miss. Without Coalesce every caller that missed goes to the store:
@@ -132,6 +143,16 @@ func (c *Cache) miss(ctx context.Context, key string) (string, error) {
 	return v, err
 }
 
+// exercise:stub
+// // refreshAhead never refreshes: a hot key expires under load.
+// func (c *Cache) refreshAhead(key string, e *entry, left time.Duration) {}
+//
+// // miss sends every caller that missed to the store.
+// func (c *Cache) miss(ctx context.Context, key string) (string, error) {
+// 	return c.load(ctx, key)
+// }
+// exercise:end
+
 // load reads key from the store and caches it for ttl().
 func (c *Cache) load(ctx context.Context, key string) (string, error) {
 	v, err := c.store.Get(ctx, key)
@@ -149,10 +170,14 @@ func (c *Cache) ttl() time.Duration {
 	if c.cfg.Jitter == 0 {
 		return c.cfg.TTL
 	}
+	// exercise:begin cache-avalanche
 	c.rmu.Lock()
 	f := c.rnd.Float64()
 	c.rmu.Unlock()
 	return time.Duration(float64(c.cfg.TTL) * (1 - c.cfg.Jitter*f))
+	// exercise:stub
+	// return c.cfg.TTL
+	// exercise:end
 }
 
 func (c *Cache) refreshInBackground(key string) {

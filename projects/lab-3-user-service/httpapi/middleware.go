@@ -194,6 +194,7 @@ func bulkhead(n int, wait time.Duration) gin.HandlerFunc {
 	if n <= 0 {
 		return func(c *gin.Context) { c.Next() }
 	}
+	// exercise:begin db-overload
 	slots := make(chan struct{}, n)
 	return func(c *gin.Context) {
 		t := time.NewTimer(wait)
@@ -210,6 +211,9 @@ func bulkhead(n int, wait time.Duration) gin.HandlerFunc {
 		defer func() { <-slots }()
 		c.Next()
 	}
+	// exercise:stub
+	// return func(c *gin.Context) { c.Next() } // every report runs at once
+	// exercise:end
 }
 
 // authenticate requires a valid bearer access token.

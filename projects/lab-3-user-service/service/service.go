@@ -287,8 +287,12 @@ func (s *Service) List(ctx context.Context, q user.ListQuery) (user.Page, error)
 	if s.cfg.Faults.SlowRequest {
 		return s.cfg.Repo.ListNPlusOne(ctx, q)
 	}
+	// exercise:begin slow-request
 	q.Department = NormalizeDepartment(q.Department)
 	return s.cfg.Repo.List(ctx, q)
+	// exercise:stub
+	// return s.cfg.Repo.ListNPlusOne(ctx, q)
+	// exercise:end
 }
 
 // SetRole changes another user's role. Admins cannot demote themselves, so the last admin cannot

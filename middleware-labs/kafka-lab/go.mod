@@ -4,4 +4,15 @@ go 1.26.0
 
 require github.com/architect-roadmap/architect-roadmap/labkit v0.0.0
 
+require (
+	github.com/klauspost/compress v1.20.1 // indirect
+	github.com/pierrec/lz4/v4 v4.1.15 // indirect
+	github.com/prometheus/client_golang v1.25.0 // indirect
+	github.com/segmentio/kafka-go v0.4.51 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
+	go.uber.org/multierr v1.10.0 // indirect
+	go.uber.org/zap v1.28.0 // indirect
+)
+
 replace github.com/architect-roadmap/architect-roadmap/labkit => ../../labkit

@@ -2,10 +2,8 @@ package broker_test
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,51 +13,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/broker"
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/commitlog"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// memLog is an in-memory partition log for the broker's own tests.
-type memLog struct {
-	mu      sync.Mutex
-	batches [][]byte
-	next    int64
-}
-
-func (l *memLog) Append(_ context.Context, batch []byte, _ int16) (int64, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := append([]byte{}, batch...)
-	base := l.next
-	binary.BigEndian.PutUint64(b, uint64(base))
-	l.next += int64(binary.BigEndian.Uint32(b[23:27])) + 1
-	l.batches = append(l.batches, b)
-	return base, nil
-}
-
-func (l *memLog) Read(_ context.Context, off int64, maxBytes int) ([]byte, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []byte
-	for _, b := range l.batches {
-		last := int64(binary.BigEndian.Uint64(b)) + int64(binary.BigEndian.Uint32(b[23:27]))
-		if last < off {
-			continue
-		}
-		if len(out) > 0 && len(out)+len(b) > maxBytes {
-			break
-		}
-		out = append(out, b...)
-	}
-	return out, nil
-}
-
-func (l *memLog) HighWatermark() int64 { l.mu.Lock(); defer l.mu.Unlock(); return l.next }
-func (l *memLog) StartOffset() int64   { return 0 }
-func (l *memLog) OffsetForTime(int64) (int64, error) {
-	return 0, nil
-}
-func (l *memLog) Close() error { return nil }
 
 // start runs a broker on a free loopback port until the test ends.
 func start(t *testing.T) (*broker.Broker, string) {
@@ -67,7 +24,7 @@ func start(t *testing.T) (*broker.Broker, string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	b := broker.New(broker.Config{NodeID: 1, DefaultPartitions: 1,
-		Open: func(string, int32) (broker.Log, error) { return &memLog{}, nil }})
+		Open: broker.DiskLogs(t.TempDir(), 1, commitlog.Options{Fsync: commitlog.FsyncInterval})})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Serve(ctx, ln) }()

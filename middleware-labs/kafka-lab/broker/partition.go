@@ -8,7 +8,10 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/commitlog"
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/protocol"
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/recordbatch"
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/replication"
 )
 
 // partition is one partition of a topic on this broker: its log and the
@@ -55,9 +58,9 @@ func (e errDuplicate) Error() string { return "duplicate batch" }
 // checkSequence decides whether a batch of an idempotent producer is the
 // next one (nil), a retry of one already written (errDuplicate), or out of
 // order (a protocol error code).
-func (p *partition) checkSequence(h batchHeader) (protocol.ErrorCode, error) {
+func (p *partition) checkSequence(h recordbatch.Header) (protocol.ErrorCode, error) {
 	st, ok := p.producers[h.ProducerID]
-	lastSeq := h.BaseSequence + h.LastOffsetDelta
+	lastSeq := h.LastSequence()
 	switch {
 	case !ok && h.BaseSequence != 0:
 		return protocol.OutOfOrderSequenceNumber, nil
@@ -76,19 +79,19 @@ func (p *partition) checkSequence(h batchHeader) (protocol.ErrorCode, error) {
 			return protocol.None, errDuplicate{base: a.baseOffset}
 		}
 	}
-	if h.BaseSequence != st.lastSeq+1 {
+	if int64(h.BaseSequence) != (int64(st.lastSeq)+1)%(1<<31) { // sequences wrap at MaxInt32
 		return protocol.OutOfOrderSequenceNumber, nil
 	}
 	return protocol.None, nil
 }
 
-func (p *partition) remember(h batchHeader, base int64) {
+func (p *partition) remember(h recordbatch.Header, base int64) {
 	st, ok := p.producers[h.ProducerID]
 	if !ok || h.ProducerEpoch > st.epoch {
 		st = &producerState{epoch: h.ProducerEpoch}
 		p.producers[h.ProducerID] = st
 	}
-	st.lastSeq = h.BaseSequence + h.LastOffsetDelta
+	st.lastSeq = h.LastSequence()
 	st.recent = append(st.recent, appended{firstSeq: h.BaseSequence, lastSeq: st.lastSeq, baseOffset: base})
 	if len(st.recent) > maxRecent {
 		st.recent = st.recent[1:]
@@ -98,7 +101,7 @@ func (p *partition) remember(h batchHeader, base int64) {
 // append validates and writes the batches of one partition's produce
 // request and returns the first base offset.
 func (b *Broker) appendBatches(ctx context.Context, p *partition, records []byte, acks int16) (int64, protocol.ErrorCode) {
-	batches, err := splitBatches(records)
+	batches, err := recordbatch.Split(records)
 	if err != nil {
 		b.log.Warn("produce: rejected records", zap.String("topic", p.topic), zap.Int32("partition", p.index), zap.Error(err))
 		return -1, protocol.CorruptMessage
@@ -107,7 +110,7 @@ func (b *Broker) appendBatches(ctx context.Context, p *partition, records []byte
 	defer p.mu.Unlock()
 	first := int64(-1)
 	for _, batch := range batches {
-		h, err := parseBatch(batch)
+		h, err := recordbatch.ParseHeader(batch)
 		if err != nil {
 			b.log.Warn("produce: rejected batch", zap.String("topic", p.topic), zap.Int32("partition", p.index), zap.Error(err))
 			return first, protocol.CorruptMessage
@@ -144,19 +147,10 @@ func (b *Broker) appendBatches(ctx context.Context, p *partition, records []byte
 	return first, protocol.None
 }
 
-// codedError is an error that carries a Kafka error code (for example the
-// replication layer's NOT_ENOUGH_REPLICAS).
-type codedError interface{ KafkaCode() int16 }
-
+// appendErrorCode is the code a Produce response carries for err (the
+// replication layer's NOT_ENOUGH_REPLICAS, a timeout, a corrupt batch).
 func appendErrorCode(err error) protocol.ErrorCode {
-	var c codedError
-	if errors.As(err, &c) {
-		return protocol.ErrorCode(c.KafkaCode())
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return protocol.RequestTimedOut
-	}
-	return protocol.UnknownServerError
+	return protocol.ErrorCode(replication.ErrorCode(err))
 }
 
 func (b *Broker) produce(ctx context.Context, r *protocol.ProduceRequest) *protocol.ProduceResponse {
@@ -244,6 +238,10 @@ func (b *Broker) readFetch(ctx context.Context, r *protocol.FetchRequest) *proto
 			case rp.FetchOffset < hw && budget > 0:
 				limit := min(int(rp.MaxBytes), budget)
 				data, err := p.log.Read(ctx, rp.FetchOffset, max(limit, 1))
+				if errors.Is(err, commitlog.ErrOffsetOutOfRange) {
+					pr.ErrorCode = protocol.OffsetOutOfRange // retention moved the start since
+					break
+				}
 				if err != nil {
 					b.log.Warn("fetch: read failed", zap.String("topic", t.Name), zap.Int32("partition", rp.Partition), zap.Error(err))
 					pr.ErrorCode = protocol.UnknownServerError

@@ -452,8 +452,8 @@ func (l *Log) Scan(ctx context.Context, offset int64, fn func(h recordbatch.Head
 }
 
 // OffsetForTime returns the offset of the first record whose timestamp is at least ms: the time
-// index finds the segment and a starting batch, a scan finds the batch, and for an uncompressed or
-// gzip batch the record inside it. ErrNoTimestamp when every record is older.
+// index finds the segment and a starting batch, a scan finds the batch, and decoding it finds the
+// record. ErrNoTimestamp when every record is older.
 func (l *Log) OffsetForTime(ms int64) (int64, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -491,8 +491,7 @@ func (l *Log) firstRecordAt(s *segment, pos int64, h recordbatch.Header, ms int6
 	if _, err := s.log.ReadAt(buf, pos); err != nil {
 		return 0, fmt.Errorf("commitlog segment %d at %d: %w", s.base, pos, err)
 	}
-	// For snappy, LZ4 and zstd, which Records does not open, the batch's base offset is as precise
-	// as the log can be without the codec.
+	// A batch whose records do not decode still answers at batch granularity.
 	if recs, err := recordbatch.Records(buf); err == nil {
 		for _, r := range recs {
 			if r.Timestamp >= ms {

@@ -77,8 +77,8 @@ const (
 // Compression names a batch's codec.
 type Compression int8
 
-// The codecs Kafka defines. This package decodes None and Gzip records; it validates and stores
-// batches of any codec, because the broker does not need to look inside them.
+// The codecs Kafka defines. The broker validates and stores a batch of any codec without opening
+// it; Records opens all of them.
 const (
 	None   Compression = compressionNone
 	Gzip   Compression = compressionGzip

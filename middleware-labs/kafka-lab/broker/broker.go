@@ -412,3 +412,14 @@ func (b *Broker) listOffsets(r *protocol.ListOffsetsRequest) *protocol.ListOffse
 
 // now is the log-append time reported to producers, in milliseconds.
 func now() int64 { return time.Now().UnixMilli() }
+
+// HighWatermarks are a topic's partitions' high watermarks, in order.
+func (b *Broker) HighWatermarks(topic string) []int64 {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var hws []int64
+	for _, p := range b.topics[topic] {
+		hws = append(hws, p.log.HighWatermark())
+	}
+	return hws
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/commitlog"
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/replication"
@@ -57,3 +58,30 @@ func (l *leaderLog) OffsetForTime(ms int64) (int64, error) {
 }
 
 func (l *leaderLog) Close() error { return l.p.Log().Close() }
+
+// DiskTopics lists the topics already under root (directories named
+// <topic>-<partition>) with their partition counts, so a restarted broker
+// serves what it served before.
+func DiskTopics(root string) (map[string]int32, error) {
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]int32{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("broker: list %s: %w", root, err)
+	}
+	topics := map[string]int32{}
+	for _, e := range entries {
+		name := e.Name()
+		i := strings.LastIndexByte(name, '-')
+		if !e.IsDir() || i <= 0 {
+			continue
+		}
+		n, err := strconv.Atoi(name[i+1:])
+		if err != nil || n < 0 {
+			continue
+		}
+		topics[name[:i]] = max(topics[name[:i]], int32(n)+1)
+	}
+	return topics, nil
+}

@@ -579,3 +579,24 @@ func (c *Coordinator) Fetch(req *protocol.OffsetFetchRequest) *protocol.OffsetFe
 	}
 	return res
 }
+
+// Describe is a group's state, generation and member count.
+func (c *Coordinator) Describe(groupID string) (State, int32, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g, ok := c.groups[groupID]
+	if !ok {
+		return Empty, 0, 0
+	}
+	return g.state, g.generation, len(g.members)
+}
+
+// Lag is a group's lag: for every partition given with its high watermark,
+// what is written but not committed.
+func (c *Coordinator) Lag(groupID, topic string, highWatermarks []int64) int64 {
+	var lag int64
+	for p, hw := range highWatermarks {
+		lag += hw - max(c.Committed(groupID, topic, int32(p)), 0)
+	}
+	return lag
+}

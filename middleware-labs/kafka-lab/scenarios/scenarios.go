@@ -1,0 +1,35 @@
+// Package scenarios holds lab 6's faults: consumer backlog, duplicate
+// consumption, broken ordering and a rebalance storm. Producers and
+// consumers are kafka-go clients against this lab's broker, which runs in
+// the lab's process on a loopback listener.
+package scenarios
+
+import (
+	"time"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
+	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+)
+
+// Lab is lab 6.
+func Lab() runner.Lab {
+	return runner.Lab{
+		Number: 6,
+		Title:  "Kafka",
+		Window: 3 * time.Second,
+		Scenarios: []runner.Scenario{
+			{
+				Fault:       "consumer-backlog",
+				Description: "one consumer reads all four partitions and commits its offset synchronously after every message",
+				Symptom:     "consumer lag grows for as long as the producers write",
+				Tool:        "go tool pprof -top -cum -focus CommitOffsets {dir}/cpu.pprof",
+				Culprit:     runner.Culprit{Func: "scenarios.consumePerMessage", Frame: "kafka-go.(*Generation).CommitOffsets", Evidence: evidence.CPU, MinShare: 0.05},
+				Checks: []runner.Check{
+					{Metric: "consumer_lag_end", Op: runner.Above, Threshold: 2000, Unit: "messages"},
+					{Metric: "consumer_lag_slope", Op: runner.Above, Threshold: 500, Unit: "messages/s"},
+				},
+				Run: runBacklog,
+			},
+		},
+	}
+}

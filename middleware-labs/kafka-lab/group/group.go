@@ -95,7 +95,7 @@ type group struct {
 	// waiting is set while an empty group's first join waits out the
 	// initial rebalance delay for more members.
 	waiting bool
-	offsets    map[topicPartition]committed
+	offsets map[topicPartition]committed
 }
 
 type topicPartition struct {

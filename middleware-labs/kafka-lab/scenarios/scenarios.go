@@ -30,6 +30,20 @@ func Lab() runner.Lab {
 				},
 				Run: runBacklog,
 			},
+			{
+				Fault:       "duplicate-consumption",
+				Description: "consumers commit after processing (at-least-once) and crash between commits, and the ledger applies every delivery it gets",
+				Symptom:     "payments redelivered after a crash move the balance twice: duplicate effects per processed message",
+				Tool:        "grep -c '\"duplicate: payment applied again\"' {dir}/lab.log",
+				// The defect is an absence (no dedupe key in the sink's
+				// transaction), so no profile shows it; the consumer-side
+				// checker does: it warns for every effect applied twice. With
+				// the fix the redeliveries still happen, but none reaches the
+				// balances, so the checker writes nothing.
+				Culprit: runner.Culprit{Func: "scenarios.(*ledger).apply", Frame: "scenarios.(*audit).effect", Evidence: evidence.Log},
+				Checks:  []runner.Check{{Metric: "duplicates_per_processed", Op: runner.Above, Threshold: 0.005, Unit: "duplicates/message"}},
+				Run:     runDuplicates,
+			},
 		},
 	}
 }

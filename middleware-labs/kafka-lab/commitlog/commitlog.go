@@ -144,12 +144,12 @@ func Open(dir string, opts Options) (*Log, error) {
 	for i, base := range bases {
 		s, cut, err := openSegment(dir, base, i == len(bases)-1, opts.IndexIntervalBytes)
 		if err != nil {
-			l.closeSegments()
+			_ = l.closeSegments() // the open error is the one to report
 			return nil, fmt.Errorf("commitlog %s: %w", dir, err)
 		}
 		if n := len(l.segs); n > 0 && l.segs[n-1].next != s.base {
 			s.closeFiles()
-			l.closeSegments()
+			_ = l.closeSegments() // the open error is the one to report
 			return nil, fmt.Errorf("commitlog %s: segment %d ends at offset %d but the next one starts at %d",
 				dir, l.segs[n-1].base, l.segs[n-1].next, s.base)
 		}
@@ -167,7 +167,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	l.recovery.TruncatedAt = l.active().next
 	if l.recovery.TruncatedCut > 0 {
 		if err := l.active().syncAll(); err != nil {
-			l.closeSegments()
+			_ = l.closeSegments() // the open error is the one to report
 			return nil, err
 		}
 	}

@@ -44,6 +44,19 @@ func Lab() runner.Lab {
 				Checks:  []runner.Check{{Metric: "duplicates_per_processed", Op: runner.Above, Threshold: 0.005, Unit: "duplicates/message"}},
 				Run:     runDuplicates,
 			},
+			{
+				Fault:       "ordering-broken",
+				Description: "an entity's events are produced without a key, so the balancer spreads them over all four partitions, which are consumed in parallel",
+				Symptom:     "consumers apply an entity's events out of the order they were produced",
+				Tool:        "grep -c 'non-monotonic' {dir}/lab.log",
+				// The missing key leaves nothing in a profile; the consumer-side
+				// checker warns for every event older than one of the same
+				// entity already applied. Keyed by entity, each entity's events
+				// share one partition, and the checker writes nothing.
+				Culprit: runner.Culprit{Func: "scenarios.orderEvent", Frame: "scenarios.(*orderChecker).observe", Evidence: evidence.Log},
+				Checks:  []runner.Check{{Metric: "out_of_order_per_entity", Op: runner.Above, Threshold: 1, Unit: "events/entity"}},
+				Run:     runOrdering,
+			},
 		},
 	}
 }

@@ -248,6 +248,21 @@ func (l *Log) Segments() []SegmentInfo {
 // place, in the caller's slice) and writes it to the active segment, rolling first if the segment
 // is full. Under FsyncEveryBatch it returns once the batch is on disk.
 func (l *Log) Append(batch []byte) (int64, error) {
+	return l.append(batch, true)
+}
+
+// AppendReplica appends a batch copied from the leader, keeping the leader's offsets: its base
+// offset must be this log's end offset, or the follower's log has diverged and must be truncated
+// first (ErrOffsetMismatch).
+func (l *Log) AppendReplica(batch []byte) error {
+	_, err := l.append(batch, false)
+	return err
+}
+
+// ErrOffsetMismatch says a replicated batch does not start where this log ends.
+var ErrOffsetMismatch = errors.New("batch does not start at the log end offset")
+
+func (l *Log) append(batch []byte, assign bool) (int64, error) {
 	if err := recordbatch.Validate(batch); err != nil {
 		return 0, fmt.Errorf("commitlog append: %w", err)
 	}
@@ -263,6 +278,11 @@ func (l *Log) Append(batch []byte) (int64, error) {
 	if err := l.syncErr; err != nil {
 		l.mu.Unlock()
 		return 0, fmt.Errorf("commitlog append: earlier fsync failed: %w", err)
+	}
+	if !assign && h.BaseOffset != l.active().next {
+		next := l.active().next
+		l.mu.Unlock()
+		return 0, fmt.Errorf("commitlog append: batch at %d, log ends at %d: %w", h.BaseOffset, next, ErrOffsetMismatch)
 	}
 	s := l.active()
 	if s.size > 0 && s.size+int64(len(batch)) > l.opts.SegmentBytes {
@@ -549,6 +569,28 @@ func (l *Log) TruncateTo(off int64) error {
 		return fmt.Errorf("commitlog truncate to %d: %w", off, err)
 	}
 	return s.syncAll()
+}
+
+// Reset empties the log and restarts it at start: a follower whose log ends before the leader's
+// log start offset cannot catch up by fetching and starts over from there.
+func (l *Log) Reset(start int64) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return ErrClosed
+	}
+	for _, s := range l.segs {
+		if err := s.remove(); err != nil {
+			return fmt.Errorf("commitlog reset to %d: %w", start, err)
+		}
+	}
+	s, err := createSegment(l.dir, start, l.opts.IndexIntervalBytes)
+	if err != nil {
+		l.segs = nil
+		return fmt.Errorf("commitlog reset to %d: %w", start, err)
+	}
+	l.segs = []*segment{s}
+	return nil
 }
 
 // ApplyRetention deletes old segments by age and then by size, never the active one, and returns

@@ -94,6 +94,10 @@ func WithHighWatermark(hw int64) Option { return func(p *Partition) { p.hw = hw 
 // WithLeaderEpoch sets the epoch this leadership started with, stamped on every appended batch.
 func WithLeaderEpoch(epoch int32) Option { return func(p *Partition) { p.epoch = epoch } }
 
+// WithEpochCache hands the partition the log's leader-epoch history (LoadEpochs, or a promoted
+// follower's); without it the partition starts an empty one.
+func WithEpochCache(c *EpochCache) Option { return func(p *Partition) { p.epochs = c } }
+
 // WithISRChange registers a callback run (outside the lock) after every ISR change, so a broker can
 // tell its controller; it receives the new ISR, sorted.
 func WithISRChange(fn func(isr []int32)) Option { return func(p *Partition) { p.onISRChange = fn } }
@@ -116,6 +120,7 @@ type Partition struct {
 	lagTime     time.Duration
 	now         func() time.Time
 	onISRChange func([]int32)
+	epochs      *EpochCache
 
 	mu               sync.Mutex
 	isLeader         bool
@@ -155,6 +160,12 @@ func NewPartition(log *commitlog.Log, replicas []int32, leader int32, minISR int
 		o(p)
 	}
 	now := p.now()
+	if p.epochs == nil {
+		p.epochs = &EpochCache{}
+	}
+	// This leadership's records start at the current end: the answer a follower of an older
+	// epoch gets when it asks where its epoch ended.
+	p.epochs.Assign(p.epoch, log.EndOffset())
 	p.epochStartOffset = log.EndOffset()
 	p.hw = min(p.hw, log.EndOffset())
 	for _, r := range replicas {
@@ -166,6 +177,9 @@ func NewPartition(log *commitlog.Log, replicas []int32, leader int32, minISR int
 	p.advanceHW()
 	return p, nil
 }
+
+// Epochs is the partition's leader-epoch history.
+func (p *Partition) Epochs() *EpochCache { return p.epochs }
 
 // Log is the partition's log.
 func (p *Partition) Log() *commitlog.Log { return p.log }

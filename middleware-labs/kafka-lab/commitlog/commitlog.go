@@ -63,7 +63,15 @@ type Options struct {
 	Fsync FsyncPolicy
 	// FsyncInterval is the period for FsyncInterval (default 100 ms).
 	FsyncInterval time.Duration
-	// Now is the clock retention reads (default time.Now); tests pass a fake.
+	// SegmentAge rolls the active segment once it is this old and not empty (0: only by size), so
+	// that retention by age can delete the records of a slow topic too: it never deletes the
+	// active segment. The age counts from when this process created or opened the segment.
+	// Kafka: segment.ms.
+	SegmentAge time.Duration
+	// RetentionCheckInterval runs ApplyRetention in the background this often (0: only after a
+	// roll, or when the caller calls it). Kafka: log.retention.check.interval.ms.
+	RetentionCheckInterval time.Duration
+	// Now is the clock retention and SegmentAge read (default time.Now); tests pass a fake.
 	Now func() time.Time
 }
 
@@ -122,9 +130,9 @@ type Log struct {
 	appended chan struct{} // closed and replaced on every append, for Wait
 	recovery Recovery
 
-	stopSync chan struct{}
-	syncDone chan struct{}
-	syncErr  error // last background fsync error, reported by the next Append; guarded by mu
+	stop     chan struct{} // closed by Close: ends the background goroutine
+	bgDone   chan struct{}
+	syncErr  error // last background fsync or retention error, reported by the next Append; guarded by mu
 }
 
 // Open opens the log in dir, creating it if needed, and recovers its newest segment.
@@ -171,9 +179,10 @@ func Open(dir string, opts Options) (*Log, error) {
 			return nil, err
 		}
 	}
-	if opts.Fsync == FsyncInterval {
-		l.stopSync, l.syncDone = make(chan struct{}), make(chan struct{})
-		go l.syncLoop()
+	l.active().created = opts.Now()
+	if opts.Fsync == FsyncInterval || opts.RetentionCheckInterval > 0 {
+		l.stop, l.bgDone = make(chan struct{}), make(chan struct{})
+		go l.background()
 	}
 	return l, nil
 }
@@ -285,7 +294,9 @@ func (l *Log) append(batch []byte, assign bool) (int64, error) {
 		return 0, fmt.Errorf("commitlog append: batch at %d, log ends at %d: %w", h.BaseOffset, next, ErrOffsetMismatch)
 	}
 	s := l.active()
-	if s.size > 0 && s.size+int64(len(batch)) > l.opts.SegmentBytes {
+	full := s.size+int64(len(batch)) > l.opts.SegmentBytes
+	old := l.opts.SegmentAge > 0 && l.opts.Now().Sub(s.created) >= l.opts.SegmentAge
+	if s.size > 0 && (full || old) {
 		if err := l.roll(); err != nil {
 			l.mu.Unlock()
 			return 0, err
@@ -334,6 +345,7 @@ func (l *Log) roll() error {
 	if err != nil {
 		return fmt.Errorf("commitlog roll: %w", err)
 	}
+	s.created = l.opts.Now()
 	l.segs = append(l.segs, s)
 	_, err = l.applyRetention()
 	return err
@@ -351,20 +363,36 @@ func (l *Log) Sync() error {
 	return s.syncLog()
 }
 
-func (l *Log) syncLoop() {
-	defer close(l.syncDone)
-	t := time.NewTicker(l.opts.FsyncInterval)
-	defer t.Stop()
+// background fsyncs on the interval policy and applies retention on its timer, until Close.
+func (l *Log) background() {
+	defer close(l.bgDone)
+	var syncC, retainC <-chan time.Time
+	if l.opts.Fsync == FsyncInterval {
+		t := time.NewTicker(l.opts.FsyncInterval)
+		defer t.Stop()
+		syncC = t.C
+	}
+	if l.opts.RetentionCheckInterval > 0 {
+		t := time.NewTicker(l.opts.RetentionCheckInterval)
+		defer t.Stop()
+		retainC = t.C
+	}
 	for {
+		var err error
 		select {
-		case <-l.stopSync:
+		case <-l.stop:
 			return
-		case <-t.C:
-			if err := l.Sync(); err != nil && !errors.Is(err, ErrClosed) {
-				l.mu.Lock()
-				l.syncErr = err
-				l.mu.Unlock()
-			}
+		case <-syncC:
+			err = l.Sync()
+		case <-retainC:
+			_, err = l.ApplyRetention()
+		}
+		if err != nil && !errors.Is(err, ErrClosed) {
+			// Reported by the next Append: a log that cannot sync or delete must not go on
+			// acknowledging writes as if all were well.
+			l.mu.Lock()
+			l.syncErr = err
+			l.mu.Unlock()
 		}
 	}
 }
@@ -550,6 +578,7 @@ func (l *Log) TruncateTo(off int64) error {
 		if err != nil {
 			return fmt.Errorf("commitlog truncate to %d: %w", off, err)
 		}
+		s.created = l.opts.Now()
 		l.segs = append(l.segs, s)
 		return nil
 	}
@@ -589,6 +618,7 @@ func (l *Log) Reset(start int64) error {
 		l.segs = nil
 		return fmt.Errorf("commitlog reset to %d: %w", start, err)
 	}
+	s.created = l.opts.Now()
 	l.segs = []*segment{s}
 	return nil
 }
@@ -650,9 +680,9 @@ func (l *Log) Close() error {
 	l.closed = true
 	close(l.appended) // wake waiters so they see closed
 	l.mu.Unlock()
-	if l.stopSync != nil {
-		close(l.stopSync)
-		<-l.syncDone
+	if l.stop != nil {
+		close(l.stop)
+		<-l.bgDone
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

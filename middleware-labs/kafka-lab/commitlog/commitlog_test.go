@@ -499,3 +499,25 @@ func TestConcurrentAppendRead(t *testing.T) {
 	wg.Wait()
 	assert.EqualValues(t, 1000, l.EndOffset())
 }
+
+// A slow topic never fills a segment; SegmentAge rolls it so that retention by age can act.
+func TestSegmentAgeRollsForRetention(t *testing.T) {
+	now := time.UnixMilli(5_000_000)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	l := openLog(t, t.TempDir(), commitlog.Options{SegmentAge: time.Hour, RetentionAge: 2 * time.Hour, Now: clock,
+		RetentionCheckInterval: time.Millisecond})
+	for i := range 6 {
+		_, err := l.Append(batchOf(int64(i), 1, clock().UnixMilli()))
+		require.NoError(t, err)
+		advance(40 * time.Minute)
+	}
+	// Records at 0, 40, 80, 120, 160, 200 minutes; a segment is rolled once it is an hour old.
+	segs := l.Segments()
+	assert.Greater(t, len(segs), 1, "rolled by age, not size")
+	advance(3 * time.Hour)
+	// The background check deletes every segment but the active one.
+	assert.Eventually(t, func() bool { return len(l.Segments()) == 1 }, 2*time.Second, time.Millisecond)
+	assert.Positive(t, l.StartOffset())
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/recordbatch"
 )
@@ -58,6 +59,7 @@ type segment struct {
 	tidx            []timeEntry
 	bytesSinceIndex int
 	lastBatchBase   int64
+	created         time.Time // for Options.SegmentAge
 
 	// syncMu orders fsync against close, so an appender that syncs after another one rolled the
 	// segment finds it already synced rather than a closed file.

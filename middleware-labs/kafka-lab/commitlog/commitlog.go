@@ -130,9 +130,9 @@ type Log struct {
 	appended chan struct{} // closed and replaced on every append, for Wait
 	recovery Recovery
 
-	stop     chan struct{} // closed by Close: ends the background goroutine
-	bgDone   chan struct{}
-	syncErr  error // last background fsync or retention error, reported by the next Append; guarded by mu
+	stop    chan struct{} // closed by Close: ends the background goroutine
+	bgDone  chan struct{}
+	syncErr error // last background fsync or retention error, reported by the next Append; guarded by mu
 }
 
 // Open opens the log in dir, creating it if needed, and recovers its newest segment.

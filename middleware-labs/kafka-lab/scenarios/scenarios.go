@@ -57,6 +57,18 @@ func Lab() runner.Lab {
 				Checks:  []runner.Check{{Metric: "out_of_order_per_entity", Op: runner.Above, Threshold: 1, Unit: "events/entity"}},
 				Run:     runOrdering,
 			},
+			{
+				Fault:       "rebalance-storm",
+				Description: "workers poll up to 500 jobs at a time, whose processing outlasts max.poll.interval, so members leave and rejoin the group over and over",
+				Symptom:     "the group rebalances every few hundred milliseconds and its throughput collapses",
+				Tool:        "grep -c 'poll timeout expired' {dir}/lab.log; grep generation {dir}/../report.md",
+				// Each leave is the watchdog's doing, and it says so: the
+				// warning carries the time since the last poll. With bounded
+				// polls no member ever reaches the interval, so it writes none.
+				Culprit: runner.Culprit{Func: "scenarios.pollLimit", Frame: "scenarios.(*worker).watchdog", Evidence: evidence.Log},
+				Checks:  []runner.Check{{Metric: "rebalances_per_min", Op: runner.Above, Threshold: 20, Unit: "rebalances/min"}},
+				Run:     runStorm,
+			},
 		},
 	}
 }

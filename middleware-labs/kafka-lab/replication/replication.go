@@ -130,6 +130,7 @@ type Partition struct {
 	followers        map[int32]*follower
 	isr              map[int32]bool
 	hw               int64
+	txns             *txnState
 	changed          chan struct{} // closed and replaced whenever HW, ISR or leadership changes
 }
 
@@ -160,8 +161,21 @@ func NewPartition(log *commitlog.Log, replicas []int32, leader int32, minISR int
 		o(p)
 	}
 	now := p.now()
-	if p.epochs == nil {
+	// One scan of the log rebuilds what it implies: open and aborted transactions, and the epoch
+	// history when the caller has none.
+	p.txns = newTxnState()
+	loadEpochs := p.epochs == nil
+	if loadEpochs {
 		p.epochs = &EpochCache{}
+	}
+	err := log.Scan(context.Background(), log.StartOffset(), func(h recordbatch.Header, b []byte) error {
+		if loadEpochs {
+			p.epochs.Assign(h.PartitionLeaderEpoch, h.BaseOffset)
+		}
+		return p.txns.observe(h, b)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("replication: load partition state: %w", err)
 	}
 	// This leadership's records start at the current end: the answer a follower of an older
 	// epoch gets when it asks where its epoch ended.
@@ -268,6 +282,12 @@ func (p *Partition) AppendAsLeader(ctx context.Context, batch []byte, acks int16
 	required := h.NextOffset()
 
 	p.mu.Lock()
+	if err := p.txns.observe(h, batch); err != nil {
+		// The batch is in the log, but its marker could not be read: refuse rather than
+		// report a transaction state that is wrong.
+		p.mu.Unlock()
+		return base, err
+	}
 	p.advanceHW() // an ISR of one (the leader alone) commits on append
 	if acks != -1 {
 		p.mu.Unlock()

@@ -57,9 +57,6 @@ func runChild(dir string) {
 // tail, so each round also appends half a batch by hand, the bytes a kill inside write(2) leaves:
 // recovery must cut exactly those.
 func TestKillMinus9(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns processes")
-	}
 	dir := t.TempDir()
 	exe, err := os.Executable()
 	require.NoError(t, err)

@@ -33,6 +33,8 @@ const maxDecompressed = MaxBatchSize
 
 // Records decodes the records of the batch at the start of b. It validates the batch first, so
 // every length it trusts has passed the CRC; a record that still does not fit is ErrRecord.
+// For an uncompressed batch the keys, values and header values alias b, without copying: copy
+// them before reusing b.
 func Records(b []byte) ([]Record, error) {
 	if err := Validate(b); err != nil {
 		return nil, err

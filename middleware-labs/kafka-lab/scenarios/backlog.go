@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
 	"github.com/architect-roadmap/architect-roadmap/labkit/telemetry"
@@ -95,6 +96,37 @@ func consumeBatched(ctx context.Context, r *kafka.Reader, sink *warehouse) error
 	}
 }
 
+// lagAlert is the consumer-lag alert the fix calls for: the in-process
+// twin of docker-env's KafkaLabConsumerLagHigh rule. It runs on every path
+// and speaks only when the group is this far behind.
+const lagAlert = 1000
+
+// lagMonitor watches the group's lag and warns, with what a responder
+// needs first (how far behind, how many members, how fast they consume),
+// while the lag is above lagAlert.
+type lagMonitor struct {
+	log     *zap.Logger
+	c       *cluster
+	sink    *warehouse
+	last    float64
+	lastAt  time.Time
+	lastOut int64
+}
+
+func (m *lagMonitor) check(lag float64) {
+	now, out := time.Now(), m.sink.rows.Load()
+	defer func() { m.last, m.lastAt, m.lastOut = lag, now, out }()
+	if lag <= lagAlert || m.lastAt.IsZero() {
+		return
+	}
+	dt := now.Sub(m.lastAt).Seconds()
+	_, _, members := m.c.broker.Group.Describe(backlogGroup)
+	m.log.Warn("consumer lag above the alert threshold",
+		zap.String("group", backlogGroup), zap.Float64("lag", lag), zap.Float64("growth_per_s", (lag-m.last)/dt),
+		zap.Int("members", members), zap.Int("partitions", backlogPartitions),
+		zap.Float64("consumed_per_s", float64(out-m.lastOut)/dt))
+}
+
 func ignoreDone(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return nil
@@ -154,6 +186,7 @@ func runBacklog(ctx context.Context, env *runner.Env) error {
 	pctx, pcancel := context.WithTimeout(ctx, env.Duration)
 	defer pcancel()
 	start := time.Now()
+	monitor := &lagMonitor{log: env.Log, c: c, sink: sink}
 	var xs, ys []float64
 	sampled := make(chan struct{})
 	go func() {
@@ -167,6 +200,7 @@ func runBacklog(ctx context.Context, env *runner.Env) error {
 			case <-t.C:
 				l := lag()
 				lagGauge.Set(l)
+				monitor.check(l)
 				xs, ys = append(xs, time.Since(start).Seconds()), append(ys, l)
 			}
 		}

@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -366,7 +365,7 @@ func (b *Broker) metadata(r *protocol.MetadataRequest) *protocol.MetadataRespons
 func (b *Broker) createTopics(r *protocol.CreateTopicsRequest) *protocol.CreateTopicsResponse {
 	res := &protocol.CreateTopicsResponse{}
 	for _, t := range r.Topics {
-		code := protocol.None
+		var code protocol.ErrorCode
 		if t.ReplicationFactor > 1 || t.ReplicationFactor == 0 || t.ReplicationFactor < -1 {
 			code = protocol.InvalidReplicationFactor // one broker holds one replica
 		} else {
@@ -409,9 +408,6 @@ func (b *Broker) listOffsets(r *protocol.ListOffsetsRequest) *protocol.ListOffse
 	}
 	return res
 }
-
-// now is the log-append time reported to producers, in milliseconds.
-func now() int64 { return time.Now().UnixMilli() }
 
 // HighWatermarks are a topic's partitions' high watermarks, in order.
 func (b *Broker) HighWatermarks(topic string) []int64 {

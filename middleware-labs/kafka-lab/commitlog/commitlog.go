@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/recordbatch"
@@ -130,6 +131,9 @@ type Log struct {
 	appended chan struct{} // closed and replaced on every append, for Wait
 	recovery Recovery
 
+	appends atomic.Int64
+	syncs   atomic.Int64
+
 	stop    chan struct{} // closed by Close: ends the background goroutine
 	bgDone  chan struct{}
 	syncErr error // last background fsync or retention error, reported by the next Append; guarded by mu
@@ -150,7 +154,7 @@ func Open(dir string, opts Options) (*Log, error) {
 	}
 	l := &Log{dir: dir, opts: opts, appended: make(chan struct{})}
 	for i, base := range bases {
-		s, cut, err := openSegment(dir, base, i == len(bases)-1, opts.IndexIntervalBytes)
+		s, cut, err := openSegment(dir, base, i == len(bases)-1, opts.IndexIntervalBytes, &l.syncs)
 		if err != nil {
 			_ = l.closeSegments() // the open error is the one to report
 			return nil, fmt.Errorf("commitlog %s: %w", dir, err)
@@ -165,7 +169,7 @@ func Open(dir string, opts Options) (*Log, error) {
 		l.recovery.TruncatedCut += cut
 	}
 	if len(l.segs) == 0 {
-		s, err := createSegment(dir, 0, opts.IndexIntervalBytes)
+		s, err := createSegment(dir, 0, opts.IndexIntervalBytes, &l.syncs)
 		if err != nil {
 			return nil, fmt.Errorf("commitlog %s: %w", dir, err)
 		}
@@ -240,6 +244,17 @@ func (l *Log) Size() int64 {
 		n += s.size
 	}
 	return n
+}
+
+// Stats counts what the log did since Open, for metrics.
+type Stats struct {
+	Appends int64 // batches appended
+	Fsyncs  int64 // fsyncs of log data by appends and the interval policy (group commit makes it fewer than Appends)
+}
+
+// Stats reports the log's counters.
+func (l *Log) Stats() Stats {
+	return Stats{Appends: l.appends.Load(), Fsyncs: l.syncs.Load()}
 }
 
 // Segments describes the segments, oldest first.
@@ -318,17 +333,20 @@ func (l *Log) append(batch []byte, assign bool) (int64, error) {
 		return 0, err
 	}
 	s.size += int64(len(batch))
+	s.written.Store(s.size)
+	end := s.size
 	s.next = h.NextOffset()
 	s.maxTS = max(s.maxTS, h.MaxTimestamp)
 	s.lastBatchBase = base
 	close(l.appended)
 	l.appended = make(chan struct{})
 	l.mu.Unlock()
+	l.appends.Add(1)
 
 	if l.opts.Fsync == FsyncEveryBatch {
-		// Outside the lock: readers need not wait for the disk, and concurrent appenders' syncs
-		// overlap, so one fsync often covers several batches.
-		if err := s.syncLog(); err != nil {
+		// Outside the lock: readers need not wait for the disk, and appenders that arrive while
+		// an fsync runs share the next one (group commit).
+		if err := s.syncLog(end); err != nil {
 			return 0, fmt.Errorf("commitlog append at offset %d: %w", base, err)
 		}
 	}
@@ -341,7 +359,7 @@ func (l *Log) roll() error {
 	if err := old.seal(); err != nil {
 		return err
 	}
-	s, err := createSegment(l.dir, old.next, l.opts.IndexIntervalBytes)
+	s, err := createSegment(l.dir, old.next, l.opts.IndexIntervalBytes, &l.syncs)
 	if err != nil {
 		return fmt.Errorf("commitlog roll: %w", err)
 	}
@@ -360,7 +378,7 @@ func (l *Log) Sync() error {
 	}
 	s := l.active()
 	l.mu.RUnlock()
-	return s.syncLog()
+	return s.syncLog(s.written.Load())
 }
 
 // background fsyncs on the interval policy and applies retention on its timer, until Close.
@@ -574,7 +592,7 @@ func (l *Log) TruncateTo(off int64) error {
 	}
 	l.segs = l.segs[:keep]
 	if len(l.segs) == 0 {
-		s, err := createSegment(l.dir, off, l.opts.IndexIntervalBytes)
+		s, err := createSegment(l.dir, off, l.opts.IndexIntervalBytes, &l.syncs)
 		if err != nil {
 			return fmt.Errorf("commitlog truncate to %d: %w", off, err)
 		}
@@ -591,7 +609,7 @@ func (l *Log) TruncateTo(off int64) error {
 		if err := s.log.Truncate(pos); err != nil {
 			return fmt.Errorf("commitlog truncate to %d: %w", off, err)
 		}
-		s.size = pos
+		s.resize(pos)
 	}
 	// Rare enough that rebuilding the segment's indexes from its bytes is the simple, safe choice.
 	if _, err := s.rebuild(l.opts.IndexIntervalBytes); err != nil {
@@ -613,7 +631,7 @@ func (l *Log) Reset(start int64) error {
 			return fmt.Errorf("commitlog reset to %d: %w", start, err)
 		}
 	}
-	s, err := createSegment(l.dir, start, l.opts.IndexIntervalBytes)
+	s, err := createSegment(l.dir, start, l.opts.IndexIntervalBytes, &l.syncs)
 	if err != nil {
 		l.segs = nil
 		return fmt.Errorf("commitlog reset to %d: %w", start, err)

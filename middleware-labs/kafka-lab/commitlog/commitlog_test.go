@@ -521,3 +521,25 @@ func TestSegmentAgeRollsForRetention(t *testing.T) {
 	assert.Eventually(t, func() bool { return len(l.Segments()) == 1 }, 2*time.Second, time.Millisecond)
 	assert.Positive(t, l.StartOffset())
 }
+
+// Appenders that arrive while an fsync runs share the next one; a lone appender fsyncs every batch.
+func TestGroupCommitCountsFsyncs(t *testing.T) {
+	l := openLog(t, t.TempDir(), commitlog.Options{})
+	fill(t, l, 1, 1, 1, 1)
+	assert.Equal(t, commitlog.Stats{Appends: 3, Fsyncs: 3}, l.Stats(), "one appender: an fsync per batch")
+
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 25 {
+				_, err := l.Append(batchOf(0, 1, 1))
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	st := l.Stats()
+	assert.EqualValues(t, 203, st.Appends)
+	assert.LessOrEqual(t, st.Fsyncs, st.Appends, "never more fsyncs than batches")
+	t.Logf("8 appenders: %d fsyncs for %d batches", st.Fsyncs-3, st.Appends-3)
+}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/recordbatch"
@@ -61,14 +62,21 @@ type segment struct {
 	lastBatchBase   int64
 	created         time.Time // for Options.SegmentAge
 
+	syncs *atomic.Int64 // the Log's fsync counter
+
+	// written is size as appenders publish it for syncLog, which runs outside the Log's mutex.
+	written atomic.Int64
+
 	// syncMu orders fsync against close, so an appender that syncs after another one rolled the
-	// segment finds it already synced rather than a closed file.
+	// segment finds it already synced rather than a closed file. synced is how many bytes the last
+	// fsync covered: an appender whose batch ends below it has nothing left to wait for.
 	syncMu sync.Mutex
+	synced int64
 	closed bool
 }
 
-func createSegment(dir string, base int64, interval int) (*segment, error) {
-	s := &segment{dir: dir, base: base, next: base, maxTS: -1, bytesSinceIndex: interval, lastBatchBase: base}
+func createSegment(dir string, base int64, interval int, syncs *atomic.Int64) (*segment, error) {
+	s := &segment{dir: dir, base: base, next: base, maxTS: -1, bytesSinceIndex: interval, lastBatchBase: base, syncs: syncs}
 	if err := s.openFiles(os.O_CREATE | os.O_EXCL); err != nil {
 		return nil, err
 	}
@@ -106,8 +114,8 @@ func (s *segment) closeFiles() {
 // openSegment opens an existing segment. A segment other than the newest was synced when it was
 // rolled, so its indexes are trusted if they are consistent; the newest one (recover=true) may end
 // in a torn write and is rebuilt by scanning every batch.
-func openSegment(dir string, base int64, recover bool, interval int) (*segment, int64, error) {
-	s := &segment{dir: dir, base: base, next: base, maxTS: -1}
+func openSegment(dir string, base int64, recover bool, interval int, syncs *atomic.Int64) (*segment, int64, error) {
+	s := &segment{dir: dir, base: base, next: base, maxTS: -1, syncs: syncs}
 	if err := s.openFiles(os.O_CREATE); err != nil {
 		return nil, 0, err
 	}
@@ -116,7 +124,7 @@ func openSegment(dir string, base int64, recover bool, interval int) (*segment, 
 		s.closeFiles()
 		return nil, 0, fmt.Errorf("stat segment %d: %w", base, err)
 	}
-	s.size = fi.Size()
+	s.resize(fi.Size())
 	if !recover {
 		if err := s.loadIndexes(); err == nil {
 			// The batches after the last index entry are at most one interval: scan them for the
@@ -199,7 +207,7 @@ func (s *segment) rebuild(interval int) (int64, error) {
 		if err := s.log.Truncate(end); err != nil {
 			return 0, fmt.Errorf("cut torn tail of segment %d at byte %d: %w", s.base, end, err)
 		}
-		s.size = end
+		s.resize(end)
 	}
 	return cut, nil
 }
@@ -304,25 +312,42 @@ func (s *segment) syncAll() error {
 	if s.closed {
 		return nil
 	}
+	target := s.written.Load()
 	for _, f := range []*os.File{s.log, s.index, s.timeIndex} {
 		if err := f.Sync(); err != nil {
 			return fmt.Errorf("fsync segment %d: %w", s.base, err)
 		}
 	}
+	s.synced = target
 	return nil
 }
 
-// syncLog makes the log's bytes durable; the indexes can be rebuilt from it.
-func (s *segment) syncLog() error {
+// syncLog makes the log's first upTo bytes durable (the indexes can be rebuilt from the log).
+// This is group commit: an fsync covers every byte written before it started, so appenders
+// that queued behind it find their batch already durable and return without an fsync of their own.
+func (s *segment) syncLog(upTo int64) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
-	if s.closed {
+	if s.closed || s.synced >= upTo {
 		return nil // closed segments were synced by seal or close
 	}
+	target := s.written.Load()
 	if err := s.log.Sync(); err != nil {
 		return fmt.Errorf("fsync segment %d: %w", s.base, err)
 	}
+	s.syncs.Add(1)
+	s.synced = target
 	return nil
+}
+
+// resize records a new length after the log was cut: the next fsync must not be skipped on the
+// strength of one that covered bytes no longer there.
+func (s *segment) resize(n int64) {
+	s.size = n
+	s.written.Store(n)
+	s.syncMu.Lock()
+	s.synced = min(s.synced, n)
+	s.syncMu.Unlock()
 }
 
 func (s *segment) close() error {

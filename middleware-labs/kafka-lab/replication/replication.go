@@ -255,18 +255,31 @@ func (p *Partition) FollowerLEO(replica int32) (int64, error) {
 //     HW passes the batch, or ErrNotEnoughReplicasAfterAppend if by then the ISR shrank below
 //     minISR (the batch is written but not as safely as asked), or ctx's error on timeout.
 func (p *Partition) AppendAsLeader(ctx context.Context, batch []byte, acks int16) (int64, error) {
+	base, next, err := p.AppendNoWait(batch, acks)
+	if err != nil || acks != -1 {
+		return base, err
+	}
+	return base, p.WaitForISR(ctx, next)
+}
+
+// AppendNoWait is the first half of AppendAsLeader: the checks (acks value, leadership,
+// min.insync.replicas for acks=-1) and the append. It returns the batch's base offset and the
+// offset after it, which WaitForISR takes for acks=-1. A broker that must append under its own
+// lock (to check producer sequences, say) calls this under the lock and WaitForISR after
+// releasing it, so one producer waiting for followers does not hold up every other producer.
+func (p *Partition) AppendNoWait(batch []byte, acks int16) (base, next int64, err error) {
 	if acks != -1 && acks != 0 && acks != 1 {
-		return 0, fmt.Errorf("replication: acks=%d: %w", acks, ErrInvalidRequiredAcks)
+		return 0, 0, fmt.Errorf("replication: acks=%d: %w", acks, ErrInvalidRequiredAcks)
 	}
 	p.mu.Lock()
 	if !p.isLeader {
 		p.mu.Unlock()
-		return 0, ErrNotLeader
+		return 0, 0, ErrNotLeader
 	}
 	if acks == -1 && len(p.isr) < p.minISR {
 		isr := p.isrLocked()
 		p.mu.Unlock()
-		return 0, fmt.Errorf("replication: ISR %v, min.insync.replicas %d: %w", isr, p.minISR, ErrNotEnoughReplicas)
+		return 0, 0, fmt.Errorf("replication: ISR %v, min.insync.replicas %d: %w", isr, p.minISR, ErrNotEnoughReplicas)
 	}
 	epoch := p.epoch
 	p.mu.Unlock()
@@ -274,44 +287,47 @@ func (p *Partition) AppendAsLeader(ctx context.Context, batch []byte, acks int16
 	if len(batch) >= recordbatch.HeaderSize {
 		recordbatch.SetPartitionLeaderEpoch(batch, epoch)
 	}
-	base, err := p.log.Append(batch)
+	base, err = p.log.Append(batch)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	h, _ := recordbatch.ParseHeader(batch)
-	required := h.NextOffset()
 
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if err := p.txns.observe(h, batch); err != nil {
 		// The batch is in the log, but its marker could not be read: refuse rather than
 		// report a transaction state that is wrong.
-		p.mu.Unlock()
-		return base, err
+		return base, h.NextOffset(), err
 	}
 	p.advanceHW() // an ISR of one (the leader alone) commits on append
-	if acks != -1 {
-		p.mu.Unlock()
-		return base, nil
-	}
+	return base, h.NextOffset(), nil
+}
+
+// WaitForISR is the acks=-1 wait: it returns once HW reaches next (every in-sync replica has
+// everything before next), with ErrNotEnoughReplicasAfterAppend if by then the ISR is smaller
+// than min.insync.replicas, ErrNotLeader if leadership ends first, or ctx's error.
+func (p *Partition) WaitForISR(ctx context.Context, next int64) error {
+	p.mu.Lock()
 	for {
 		if !p.isLeader {
 			p.mu.Unlock()
-			return 0, ErrNotLeader
+			return ErrNotLeader
 		}
-		if p.hw >= required {
+		if p.hw >= next {
 			short := len(p.isr) < p.minISR
 			isr := p.isrLocked()
 			p.mu.Unlock()
 			if short {
-				return base, fmt.Errorf("replication: ISR %v, min.insync.replicas %d: %w", isr, p.minISR, ErrNotEnoughReplicasAfterAppend)
+				return fmt.Errorf("replication: ISR %v, min.insync.replicas %d: %w", isr, p.minISR, ErrNotEnoughReplicasAfterAppend)
 			}
-			return base, nil
+			return nil
 		}
 		ch := p.changed
 		p.mu.Unlock()
 		select {
 		case <-ctx.Done():
-			return base, fmt.Errorf("replication: waiting for the ISR to reach offset %d: %w", required, ctx.Err())
+			return fmt.Errorf("replication: waiting for the ISR to reach offset %d: %w", next, ctx.Err())
 		case <-ch:
 		}
 		p.mu.Lock()

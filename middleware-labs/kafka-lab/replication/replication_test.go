@@ -414,3 +414,27 @@ func TestErrorCode(t *testing.T) {
 		assert.Equal(t, tc.want, replication.ErrorCode(tc.err), "%v", tc.err)
 	}
 }
+
+// The two halves of an acks=all produce: the append returns at once with the offset to wait for,
+// and the wait ends when the ISR has it.
+func TestAppendNoWaitThenWaitForISR(t *testing.T) {
+	ctx := context.Background()
+	p, _ := newPartition(t, 2)
+	base, next, err := p.AppendNoWait(batch(3), -1)
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, base)
+	assert.EqualValues(t, 3, next)
+	_, next2, err := p.AppendNoWait(batch(1), -1) // not held up by the first one's wait
+	require.NoError(t, err)
+	assert.EqualValues(t, 4, next2)
+
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, p.WaitForISR(wctx, next), context.DeadlineExceeded)
+	require.NoError(t, p.FollowerFetch(2, 3))
+	require.NoError(t, p.FollowerFetch(3, 3))
+	require.NoError(t, p.WaitForISR(ctx, next))
+	wctx2, cancel2 := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel2()
+	require.ErrorIs(t, p.WaitForISR(wctx2, next2), context.DeadlineExceeded, "the second batch is not on the followers yet")
+}

@@ -272,21 +272,49 @@ func (l *Log) Segments() []SegmentInfo {
 // place, in the caller's slice) and writes it to the active segment, rolling first if the segment
 // is full. Under FsyncEveryBatch it returns once the batch is on disk.
 func (l *Log) Append(batch []byte) (int64, error) {
-	return l.append(batch, true)
+	return l.append(batch, true, l.opts.Fsync == FsyncEveryBatch)
 }
 
 // AppendReplica appends a batch copied from the leader, keeping the leader's offsets: its base
 // offset must be this log's end offset, or the follower's log has diverged and must be truncated
 // first (ErrOffsetMismatch).
 func (l *Log) AppendReplica(batch []byte) error {
-	_, err := l.append(batch, false)
+	_, err := l.append(batch, false, l.opts.Fsync == FsyncEveryBatch)
 	return err
+}
+
+// AppendReplicas appends every batch of a record set copied from the leader (AppendReplica
+// rules), skipping batches this log already holds, and under FsyncEveryBatch fsyncs once at the
+// end rather than once a batch: a follower's fetch often brings many batches. It returns how many
+// batches it appended.
+func (l *Log) AppendReplicas(set []byte) (int, error) {
+	batches, err := recordbatch.Split(set)
+	if err != nil {
+		return 0, fmt.Errorf("commitlog append: %w", err)
+	}
+	n := 0
+	for _, b := range batches {
+		h, _ := recordbatch.ParseHeader(b)
+		if h.NextOffset() <= l.EndOffset() {
+			continue
+		}
+		if _, err := l.append(b, false, false); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if n > 0 && l.opts.Fsync == FsyncEveryBatch {
+		if err := l.Sync(); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // ErrOffsetMismatch says a replicated batch does not start where this log ends.
 var ErrOffsetMismatch = errors.New("batch does not start at the log end offset")
 
-func (l *Log) append(batch []byte, assign bool) (int64, error) {
+func (l *Log) append(batch []byte, assign, sync bool) (int64, error) {
 	if err := recordbatch.Validate(batch); err != nil {
 		return 0, fmt.Errorf("commitlog append: %w", err)
 	}
@@ -343,7 +371,7 @@ func (l *Log) append(batch []byte, assign bool) (int64, error) {
 	l.mu.Unlock()
 	l.appends.Add(1)
 
-	if l.opts.Fsync == FsyncEveryBatch {
+	if sync {
 		// Outside the lock: readers need not wait for the disk, and appenders that arrive while
 		// an fsync runs share the next one (group commit).
 		if err := s.syncLog(end); err != nil {

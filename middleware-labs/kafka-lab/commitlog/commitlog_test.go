@@ -543,3 +543,29 @@ func TestGroupCommitCountsFsyncs(t *testing.T) {
 	assert.LessOrEqual(t, st.Fsyncs, st.Appends, "never more fsyncs than batches")
 	t.Logf("8 appenders: %d fsyncs for %d batches", st.Fsyncs-3, st.Appends-3)
 }
+
+func TestAppendReplicas(t *testing.T) {
+	leader := openLog(t, t.TempDir(), commitlog.Options{})
+	fill(t, leader, 1, 2, 3, 1)
+	set, err := leader.Read(context.Background(), 0, 1<<20)
+	require.NoError(t, err)
+
+	l := openLog(t, t.TempDir(), commitlog.Options{})
+	n, err := l.AppendReplicas(set)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	assert.Equal(t, commitlog.Stats{Appends: 3, Fsyncs: 1}, l.Stats(), "one fsync for the whole fetch")
+	n, err = l.AppendReplicas(set)
+	require.NoError(t, err)
+	assert.Zero(t, n, "batches it already has are skipped")
+
+	other := openLog(t, t.TempDir(), commitlog.Options{})
+	fill(t, other, 1, 1)
+	_, err = other.AppendReplicas(set[len(batchOf(0, 2, 1)):]) // starts at offset 2, log ends at 1
+	require.ErrorIs(t, err, commitlog.ErrOffsetMismatch)
+	_, err = other.AppendReplicas(set[:10])
+	require.ErrorIs(t, err, recordbatch.ErrShort)
+	got, err := l.Read(context.Background(), 0, 1<<20)
+	require.NoError(t, err)
+	assert.Equal(t, set, got, "byte for byte")
+}

@@ -193,18 +193,16 @@ func (f *Follower) FetchOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("replication: follower %d: leader sent %w", f.replica, err)
 	}
-	n := 0
+	n, err := f.log.AppendReplicas(res.Records)
+	// The epoch history follows what reached the log (Assign ignores epochs already known).
 	for _, b := range batches {
-		h, _ := recordbatch.ParseHeader(b)
-		if h.NextOffset() <= f.log.EndOffset() {
-			continue // already have it
+		if h, _ := recordbatch.ParseHeader(b); h.BaseOffset < f.log.EndOffset() {
+			f.epochs.Assign(h.PartitionLeaderEpoch, h.BaseOffset)
 		}
-		if err := f.log.AppendReplica(b); err != nil {
-			f.setReconciled(false)
-			return n, fmt.Errorf("replication: follower %d: %w", f.replica, err)
-		}
-		f.epochs.Assign(h.PartitionLeaderEpoch, h.BaseOffset)
-		n++
+	}
+	if err != nil {
+		f.setReconciled(false)
+		return n, fmt.Errorf("replication: follower %d: %w", f.replica, err)
 	}
 	f.mu.Lock()
 	f.hw = max(f.hw, min(res.HighWatermark, f.log.EndOffset()))

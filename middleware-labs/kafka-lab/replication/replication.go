@@ -10,6 +10,11 @@
 //     (replica.lag.time.max.ms); it rejoins once its LEO reaches HW.
 //   - acks=0 and acks=1 return once the leader's log has the batch; acks=-1 (all) waits until HW
 //     passes it, and refuses up front when the ISR is smaller than min.insync.replicas.
+//
+// The follower side (follower.go) copies the leader's log and, when it rejoins after a leader
+// change, truncates by leader epoch (epochs.go): that cut is where an acks=1 record acknowledged
+// by a dead leader disappears. txn.go keeps the last stable offset and the aborted transactions
+// that read_committed consumers need.
 package replication
 
 import (

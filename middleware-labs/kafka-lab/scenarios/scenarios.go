@@ -67,7 +67,7 @@ func Lab() runner.Lab {
 			{
 				Fault:       "rebalance-storm",
 				Description: "workers poll up to 500 jobs at a time, whose processing outlasts max.poll.interval, so members leave and rejoin the group over and over",
-				Symptom:     "the group rebalances every few hundred milliseconds and its throughput collapses",
+				Symptom:     "the group rebalances every few hundred milliseconds, and work done before each refused commit is done again",
 				Tool:        "grep -c 'poll timeout expired' {dir}/lab.log; grep generation {dir}/../report.md",
 				// Each leave is the watchdog's doing, and it says so: the
 				// warning carries the time since the last poll. With bounded

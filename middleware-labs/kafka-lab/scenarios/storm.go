@@ -50,6 +50,7 @@ type worker struct {
 	lastPoll time.Time
 	left     bool
 	done     atomic.Int64
+	distinct *sync.Map // job ids done at least once, shared by the group
 }
 
 func (w *worker) reader() *kafka.Reader {
@@ -137,11 +138,12 @@ func (w *worker) run(ctx context.Context, limit int) {
 		if err != nil {
 			continue // closed by the watchdog or by ctx: rejoin or stop
 		}
-		for range batch {
+		for _, m := range batch {
 			if doJob(ctx) != nil {
 				return
 			}
 			w.done.Add(1)
+			w.distinct.Store(string(m.Value), true)
 		}
 		_ = r.CommitMessages(ctx, batch[len(batch)-1]) // refused once the member left: the jobs come again
 	}
@@ -199,8 +201,9 @@ func runStorm(ctx context.Context, env *runner.Env) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	workers := make([]*worker, jobsMembers)
+	var distinct sync.Map
 	for i := range workers {
-		workers[i] = &worker{id: i + 1, addr: c.addr, log: env.Log}
+		workers[i] = &worker{id: i + 1, addr: c.addr, log: env.Log, distinct: &distinct}
 		wg.Go(func() { workers[i].watchdog(cctx) })
 		wg.Go(func() { workers[i].run(cctx, pollLimit(env.FaultOn)) })
 	}
@@ -221,7 +224,12 @@ func runStorm(ctx context.Context, env *runner.Env) error {
 	mu.Lock()
 	counting = true
 	mu.Unlock()
-	start, before := time.Now(), processed()
+	count := func() float64 {
+		n := 0
+		distinct.Range(func(any, any) bool { n++; return true })
+		return float64(n)
+	}
+	start, before, beforeDistinct := time.Now(), processed(), count()
 
 	pctx, pcancel := context.WithTimeout(ctx, env.Duration)
 	defer pcancel()
@@ -238,6 +246,11 @@ func runStorm(ctx context.Context, env *runner.Env) error {
 	stop()
 	wg.Wait()
 	env.Record("rebalances_per_min", float64(n)/elapsed.Minutes())
-	env.Record("jobs_per_s", (processed()-before)/elapsed.Seconds())
+	done, fresh := processed()-before, count()-beforeDistinct
+	env.Record("jobs_per_s", done/elapsed.Seconds())
+	// Goodput: jobs done for the first time. The rest is work redone
+	// because a member left before its commit went through.
+	env.Record("distinct_jobs_per_s", fresh/elapsed.Seconds())
+	env.Record("redone_jobs_share", (done-fresh)/max(done, 1))
 	return nil
 }

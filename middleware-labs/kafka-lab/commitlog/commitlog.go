@@ -131,12 +131,13 @@ type Log struct {
 	appended chan struct{} // closed and replaced on every append, for Wait
 	recovery Recovery
 
-	appends atomic.Int64
-	syncs   atomic.Int64
+	appends         atomic.Int64
+	syncs           atomic.Int64
+	retentionErrors atomic.Int64
 
 	stop    chan struct{} // closed by Close: ends the background goroutine
 	bgDone  chan struct{}
-	syncErr error // last background fsync or retention error, reported by the next Append; guarded by mu
+	syncErr error // a failed background fsync, reported by every later Append; guarded by mu
 }
 
 // Open opens the log in dir, creating it if needed, and recovers its newest segment.
@@ -250,11 +251,13 @@ func (l *Log) Size() int64 {
 type Stats struct {
 	Appends int64 // batches appended
 	Fsyncs  int64 // fsyncs of log data by appends and the interval policy (group commit makes it fewer than Appends)
+	// RetentionErrors counts background retention checks that failed to delete a segment.
+	RetentionErrors int64
 }
 
 // Stats reports the log's counters.
 func (l *Log) Stats() Stats {
-	return Stats{Appends: l.appends.Load(), Fsyncs: l.syncs.Load()}
+	return Stats{Appends: l.appends.Load(), Fsyncs: l.syncs.Load(), RetentionErrors: l.retentionErrors.Load()}
 }
 
 // Segments describes the segments, oldest first.
@@ -424,21 +427,23 @@ func (l *Log) background() {
 		retainC = t.C
 	}
 	for {
-		var err error
 		select {
 		case <-l.stop:
 			return
 		case <-syncC:
-			err = l.Sync()
+			if err := l.Sync(); err != nil && !errors.Is(err, ErrClosed) {
+				// Sticky, and reported by every later Append: after a failed fsync the page
+				// cache may have dropped the dirty pages, so a retry that succeeds proves nothing.
+				l.mu.Lock()
+				l.syncErr = err
+				l.mu.Unlock()
+			}
 		case <-retainC:
-			_, err = l.ApplyRetention()
-		}
-		if err != nil && !errors.Is(err, ErrClosed) {
-			// Reported by the next Append: a log that cannot sync or delete must not go on
-			// acknowledging writes as if all were well.
-			l.mu.Lock()
-			l.syncErr = err
-			l.mu.Unlock()
+			if _, err := l.ApplyRetention(); err != nil && !errors.Is(err, ErrClosed) {
+				// A segment that could not be deleted is retried at the next check; the data
+				// is safe, only the disk fills. Counted in Stats for an alert.
+				l.retentionErrors.Add(1)
+			}
 		}
 	}
 }

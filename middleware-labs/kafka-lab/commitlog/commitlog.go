@@ -378,6 +378,9 @@ func (l *Log) append(batch []byte, assign, sync bool) (int64, error) {
 		// Outside the lock: readers need not wait for the disk, and appenders that arrive while
 		// an fsync runs share the next one (group commit).
 		if err := s.syncLog(end); err != nil {
+			l.mu.Lock()
+			l.syncErr = err // sticky, as in background: see there
+			l.mu.Unlock()
 			return 0, fmt.Errorf("commitlog append at offset %d: %w", base, err)
 		}
 	}

@@ -20,7 +20,7 @@ func Lab() runner.Lab {
 		Scenarios: []runner.Scenario{
 			{
 				Fault:       "consumer-backlog",
-				Description: "one consumer reads all four partitions and commits its offset synchronously after every message",
+				Description: "one consumer reads all four partitions, calling the warehouse and committing its offset synchronously for every message",
 				Symptom:     "consumer lag grows for as long as the producers write",
 				Tool:        "grep 'consumer lag above' {dir}/lab.log | tail -3; go tool pprof -traces {dir}/goroutine.pprof | grep -B2 -A8 consumePerMessage",
 				// The consumers are mostly waiting (on the warehouse, on the

@@ -1,6 +1,6 @@
 // Command server runs the mini Kafka broker (what `make serve lab=6` starts).
 //
-//	go run ./cmd/server                              # 127.0.0.1:9192, debug on 127.0.0.1:8601, data in ./kafka-data
+//	go run ./cmd/server                              # 127.0.0.1:9192, debug on 127.0.0.1:8601, data in ./out/kafka-data
 //	go run ./cmd/server -data /tmp/k -partitions 3   # auto-created topics get 3 partitions
 //	kcat -b 127.0.0.1:9192 -L                        # what kcat sees
 //

@@ -19,7 +19,7 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // start runs a broker on a free loopback port until the test ends.
-func start(t *testing.T) (*broker.Broker, string) {
+func start(t testing.TB) (*broker.Broker, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

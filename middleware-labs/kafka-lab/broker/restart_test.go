@@ -1,0 +1,61 @@
+package broker_test
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/broker"
+	"github.com/architect-roadmap/architect-roadmap/middleware-labs/kafka-lab/commitlog"
+)
+
+// serveOn runs a broker over the logs in dir until stop is called.
+func serveOn(t *testing.T, dir string) (addr string, stop func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	b := broker.New(broker.Config{NodeID: 1, Open: broker.DiskLogs(dir, 1, commitlog.Options{})})
+	topics, err := broker.DiskTopics(dir)
+	require.NoError(t, err)
+	for name, n := range topics {
+		require.NoError(t, b.CreateTopic(name, n))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Serve(ctx, ln) }()
+	return ln.Addr().String(), func() { cancel(); require.NoError(t, <-done) }
+}
+
+func TestARestartedBrokerServesWhatItAcknowledged(t *testing.T) {
+	dir := t.TempDir()
+	addr, stop := serveOn(t, dir)
+	tr := &kafka.Transport{}
+	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: "kept", Transport: tr, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll,
+		AllowAutoTopicCreation: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, w.WriteMessages(ctx, kafka.Message{Value: []byte("one")}, kafka.Message{Value: []byte("two")}),
+		"the topic is created on first use")
+	require.NoError(t, w.Close())
+	tr.CloseIdleConnections()
+	stop()
+
+	topics, err := broker.DiskTopics(dir)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int32{"kept": 1}, topics)
+
+	addr, stop = serveOn(t, dir)
+	defer stop()
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, Topic: "kept", MaxWait: 20 * time.Millisecond})
+	defer r.Close()
+	for _, want := range []string{"one", "two"} {
+		m, err := r.ReadMessage(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, want, string(m.Value))
+	}
+}

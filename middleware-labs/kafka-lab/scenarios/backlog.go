@@ -152,8 +152,12 @@ func runBacklog(ctx context.Context, env *runner.Env) error {
 	}
 	env.Series("consumer_lag", lag)
 
-	consumers, consume := backlogPartitions, consumeBatched
-	commitEvery := 100 * time.Millisecond
+	// exercise:begin consumer-backlog
+	// The fix: a consumer per partition, each batching its warehouse calls and commits.
+	consumers, consume, commitEvery := backlogPartitions, consumeBatched, 100*time.Millisecond
+	// exercise:stub
+	// consumers, consume, commitEvery := 1, consumePerMessage, time.Duration(0)
+	// exercise:end
 	if env.FaultOn {
 		consumers, consume, commitEvery = 1, consumePerMessage, 0
 	}

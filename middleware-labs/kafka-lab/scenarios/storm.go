@@ -120,7 +120,11 @@ func pollLimit(fault bool) int {
 	if fault {
 		return unboundedPoll
 	}
+	// exercise:begin rebalance-storm
 	return maxPollRecords
+	// exercise:stub
+	// return unboundedPoll
+	// exercise:end
 }
 
 func (w *worker) run(ctx context.Context, limit int) {

@@ -192,7 +192,8 @@ func (b *Broker) appendSignal() <-chan struct{} {
 	return b.appendCh
 }
 
-// fetch is a long poll: it answers at once when min_bytes are there, else
+// fetch is a long poll: it answers at once when min_bytes are there or a
+// partition has an error to report (waiting would not change either), else
 // waits for appends until max_wait passes.
 func (b *Broker) fetch(ctx context.Context, r *protocol.FetchRequest) *protocol.FetchResponse {
 	deadline := time.Now().Add(time.Duration(r.MaxWaitMs) * time.Millisecond)
@@ -201,7 +202,7 @@ func (b *Broker) fetch(ctx context.Context, r *protocol.FetchRequest) *protocol.
 	for {
 		signal := b.appendSignal() // before reading, so no append is missed
 		res := b.readFetch(ctx, r)
-		if res.Size() >= int(max(r.MinBytes, 1)) || r.MaxWaitMs <= 0 || !time.Now().Before(deadline) {
+		if res.Size() >= int(max(r.MinBytes, 1)) || res.HasError() || r.MaxWaitMs <= 0 || !time.Now().Before(deadline) {
 			return res
 		}
 		select {

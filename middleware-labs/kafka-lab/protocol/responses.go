@@ -183,6 +183,18 @@ func (r *FetchResponse) Size() int {
 	return n
 }
 
+// HasError reports whether any partition carries an error code.
+func (r *FetchResponse) HasError() bool {
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != None {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Encode writes v4 or v5.
 func (r *FetchResponse) Encode(v int16) []byte {
 	var e Encoder

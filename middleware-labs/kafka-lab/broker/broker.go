@@ -89,8 +89,9 @@ type Stats struct {
 	MalformedFrames  atomic.Int64
 }
 
-// New makes a broker; Serve runs it.
-func New(cfg Config) *Broker {
+// New makes a broker; Serve runs it. The error is the group coordinator's
+// failing to load committed offsets.
+func New(cfg Config) (*Broker, error) {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
@@ -100,8 +101,12 @@ func New(cfg Config) *Broker {
 	if cfg.Group.Log == nil {
 		cfg.Group.Log = cfg.Log
 	}
-	b := &Broker{cfg: cfg, log: cfg.Log, Group: group.New(cfg.Group), topics: map[string][]*partition{}, conns: map[net.Conn]struct{}{}, appendCh: make(chan struct{})}
-	return b
+	coord, err := group.New(cfg.Group)
+	if err != nil {
+		return nil, err
+	}
+	b := &Broker{cfg: cfg, log: cfg.Log, Group: coord, topics: map[string][]*partition{}, conns: map[net.Conn]struct{}{}, appendCh: make(chan struct{})}
+	return b, nil
 }
 
 // Stats returns the broker's counters.

@@ -23,8 +23,9 @@ func start(t testing.TB) (*broker.Broker, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	b := broker.New(broker.Config{NodeID: 1, DefaultPartitions: 1,
+	b, err := broker.New(broker.Config{NodeID: 1, DefaultPartitions: 1,
 		Open: broker.DiskLogs(t.TempDir(), 1, commitlog.Options{Fsync: commitlog.FsyncInterval})})
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Serve(ctx, ln) }()

@@ -48,6 +48,26 @@ type Config struct {
 	OnGeneration func(Generation)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Offsets, when set, keeps committed offsets durable across restarts
+	// (the broker's __consumer_offsets log); without it they live in memory.
+	Offsets OffsetStore
+}
+
+// OffsetStore is where committed offsets outlive the coordinator.
+type OffsetStore interface {
+	// Save records one commit; the coordinator acknowledges it only after.
+	Save(o Offset) error
+	// Load returns every commit saved, oldest first; the last one wins.
+	Load() ([]Offset, error)
+}
+
+// Offset is one committed offset of a group.
+type Offset struct {
+	Group     string
+	Topic     string
+	Partition int32
+	Offset    int64
+	Metadata  string
 }
 
 // Generation describes one completed rebalance.
@@ -108,15 +128,26 @@ type committed struct {
 	metadata string
 }
 
-// New makes a coordinator; Run expires members whose session lapsed.
-func New(cfg Config) *Coordinator {
+// New makes a coordinator, with the offsets cfg.Offsets holds; Run expires
+// members whose session lapsed.
+func New(cfg Config) (*Coordinator, error) {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Coordinator{cfg: cfg, groups: map[string]*group{}}
+	c := &Coordinator{cfg: cfg, groups: map[string]*group{}}
+	if cfg.Offsets != nil {
+		saved, err := cfg.Offsets.Load()
+		if err != nil {
+			return nil, fmt.Errorf("group: load committed offsets: %w", err)
+		}
+		for _, o := range saved {
+			c.groupFor(o.Group).offsets[topicPartition{o.Topic, o.Partition}] = committed{offset: o.Offset, metadata: o.Metadata}
+		}
+	}
+	return c, nil
 }
 
 // Rebalances is how many generations have completed across all groups.
@@ -337,6 +368,14 @@ func (c *Coordinator) completeJoin(g *group, timedOut bool) {
 		}
 		all = append(all, protocol.GroupMember{MemberID: id, Metadata: meta})
 	}
+	// Announce the generation before any member hears of it, so whoever
+	// watches generations never sees a member of one it was not told about.
+	gen := Generation{Group: g.id, ID: g.generation, Leader: g.leader, Members: len(g.members), Reason: g.reason}
+	c.cfg.Log.Info("generation started", zap.String("group", g.id), zap.Int32("generation", gen.ID),
+		zap.Int("members", gen.Members), zap.String("reason", gen.Reason))
+	if c.cfg.OnGeneration != nil {
+		c.cfg.OnGeneration(gen)
+	}
 	now := c.cfg.Now()
 	for _, id := range g.order {
 		m := g.members[id]
@@ -350,12 +389,6 @@ func (c *Coordinator) completeJoin(g *group, timedOut bool) {
 		m.join = nil
 	}
 	g.state = CompletingRebalance
-	gen := Generation{Group: g.id, ID: g.generation, Leader: g.leader, Members: len(g.members), Reason: g.reason}
-	c.cfg.Log.Info("generation started", zap.String("group", g.id), zap.Int32("generation", gen.ID),
-		zap.Int("members", gen.Members), zap.String("reason", gen.Reason))
-	if c.cfg.OnGeneration != nil {
-		c.cfg.OnGeneration(gen)
-	}
 }
 
 // chooseProtocol is the first of the leader's assignors every member supports.
@@ -527,10 +560,17 @@ func (c *Coordinator) Commit(req *protocol.OffsetCommitRequest) *protocol.Offset
 	for _, t := range req.Topics {
 		tr := protocol.OffsetCommitTopicResponse{Name: t.Name}
 		for _, p := range t.Partitions {
-			if code == protocol.None {
+			pcode := code
+			if pcode == protocol.None && c.cfg.Offsets != nil {
+				if err := c.cfg.Offsets.Save(Offset{Group: req.GroupID, Topic: t.Name, Partition: p.Partition, Offset: p.Offset, Metadata: p.Metadata}); err != nil {
+					c.cfg.Log.Error("offset commit not saved", zap.String("group", req.GroupID), zap.Error(err))
+					pcode = protocol.UnknownServerError
+				}
+			}
+			if pcode == protocol.None {
 				g.offsets[topicPartition{t.Name, p.Partition}] = committed{offset: p.Offset, metadata: p.Metadata}
 			}
-			tr.Partitions = append(tr.Partitions, protocol.PartitionError{Partition: p.Partition, ErrorCode: code})
+			tr.Partitions = append(tr.Partitions, protocol.PartitionError{Partition: p.Partition, ErrorCode: pcode})
 		}
 		res.Topics = append(res.Topics, tr)
 	}

@@ -41,7 +41,7 @@ func joinAll(t *testing.T, c *group.Coordinator, members ...string) []*protocol.
 func TestTwoMembersFormOneGenerationAndTheLeaderAssigns(t *testing.T) {
 	var mu sync.Mutex
 	var gens []group.Generation
-	c := group.New(group.Config{InitialRebalanceDelay: 50 * time.Millisecond, OnGeneration: func(g group.Generation) {
+	c := mustNew(t, group.Config{InitialRebalanceDelay: 50 * time.Millisecond, OnGeneration: func(g group.Generation) {
 		mu.Lock()
 		defer mu.Unlock()
 		gens = append(gens, g)
@@ -77,7 +77,7 @@ func TestTwoMembersFormOneGenerationAndTheLeaderAssigns(t *testing.T) {
 }
 
 func TestHeartbeatAnswers(t *testing.T) {
-	c := group.New(group.Config{})
+	c := mustNew(t, group.Config{})
 	r := joinAll(t, c, "")[0]
 	tests := []struct {
 		name string
@@ -95,7 +95,7 @@ func TestHeartbeatAnswers(t *testing.T) {
 }
 
 func TestAJoinTellsTheOthersToRejoinAndALeaveRebalances(t *testing.T) {
-	c := group.New(group.Config{})
+	c := mustNew(t, group.Config{})
 	first := joinAll(t, c, "")[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -116,7 +116,7 @@ func TestAJoinTellsTheOthersToRejoinAndALeaveRebalances(t *testing.T) {
 }
 
 func TestAMemberThatStopsHeartbeatingIsExpired(t *testing.T) {
-	c := group.New(group.Config{})
+	c := mustNew(t, group.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
@@ -130,7 +130,7 @@ func TestAMemberThatStopsHeartbeatingIsExpired(t *testing.T) {
 }
 
 func TestOffsetsCommitOnlyFromTheCurrentGeneration(t *testing.T) {
-	c := group.New(group.Config{})
+	c := mustNew(t, group.Config{})
 	r := joinAll(t, c, "")[0]
 	commit := func(gen int32, member string, off int64) protocol.ErrorCode {
 		res := c.Commit(&protocol.OffsetCommitRequest{GroupID: "g", GenerationID: gen, MemberID: member,
@@ -148,4 +148,30 @@ func TestOffsetsCommitOnlyFromTheCurrentGeneration(t *testing.T) {
 	f := c.Fetch(&protocol.OffsetFetchRequest{GroupID: "g", Topics: []protocol.OffsetFetchTopic{{Name: "t", Partitions: []int32{0, 1}}}})
 	assert.Equal(t, int64(7), f.Topics[0].Partitions[0].Offset)
 	assert.Equal(t, int64(-1), f.Topics[0].Partitions[1].Offset, "nothing committed")
+}
+
+func mustNew(t *testing.T, cfg group.Config) *group.Coordinator {
+	t.Helper()
+	c, err := group.New(cfg)
+	require.NoError(t, err)
+	return c
+}
+
+// memStore is an OffsetStore in memory, to prove the coordinator saves
+// before it acknowledges and reloads what was saved.
+type memStore struct{ saved []group.Offset }
+
+func (m *memStore) Save(o group.Offset) error     { m.saved = append(m.saved, o); return nil }
+func (m *memStore) Load() ([]group.Offset, error) { return m.saved, nil }
+
+func TestCommittedOffsetsOutliveTheCoordinator(t *testing.T) {
+	store := &memStore{}
+	c := mustNew(t, group.Config{Offsets: store})
+	for _, off := range []int64{5, 9} {
+		res := c.Commit(&protocol.OffsetCommitRequest{GroupID: "g", GenerationID: -1,
+			Topics: []protocol.OffsetCommitTopic{{Name: "t", Partitions: []protocol.OffsetCommitPartition{{Partition: 2, Offset: off}}}}})
+		require.Equal(t, protocol.None, res.Topics[0].Partitions[0].ErrorCode)
+	}
+	restarted := mustNew(t, group.Config{Offsets: store})
+	assert.Equal(t, int64(9), restarted.Committed("g", "t", 2), "the last commit wins")
 }

@@ -40,13 +40,18 @@ func startBroker(env *runner.Env, onGeneration func(group.Generation)) (*cluster
 		return nil, fmt.Errorf("broker listen: %w", err)
 	}
 	log := env.Log.Named("broker").WithOptions(zap.IncreaseLevel(zapcore.ErrorLevel))
-	b := broker.New(broker.Config{NodeID: 1, DefaultPartitions: 1, Log: log,
+	b, err := broker.New(broker.Config{NodeID: 1, DefaultPartitions: 1, Log: log,
 		Open: broker.DiskLogs(dir, 1, commitlog.Options{Fsync: commitlog.FsyncInterval}),
 		Group: group.Config{
 			// Consumers a scenario starts together form one generation.
 			InitialRebalanceDelay: 150 * time.Millisecond,
 			OnGeneration:          onGeneration,
 		}})
+	if err != nil {
+		_ = ln.Close()
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
 	if err := telemetry.Register(env.Metrics, b.Collectors()...); err != nil {
 		_ = ln.Close()
 		_ = os.RemoveAll(dir)

@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -68,9 +69,17 @@ func run(args []string) error {
 	}
 	defer log.Sync() //nolint:errcheck
 
-	b := broker.New(broker.Config{NodeID: 1, DefaultPartitions: int32(parts), Log: log,
+	offsets, err := broker.OpenOffsetLog(filepath.Join(*fs.data, "__consumer_offsets"))
+	if err != nil {
+		return err
+	}
+	defer offsets.Close() //nolint:errcheck
+	b, err := broker.New(broker.Config{NodeID: 1, DefaultPartitions: int32(parts), Log: log,
 		Open:  broker.DiskLogs(*fs.data, 1, opts),
-		Group: group.Config{InitialRebalanceDelay: 300 * time.Millisecond}})
+		Group: group.Config{InitialRebalanceDelay: 300 * time.Millisecond, Offsets: offsets}})
+	if err != nil {
+		return err
+	}
 	existing, err := broker.DiskTopics(*fs.data)
 	if err != nil {
 		return err

@@ -5,6 +5,8 @@
 package scenarios
 
 import (
+	"context"
+	"os"
 	"time"
 
 	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
@@ -14,9 +16,10 @@ import (
 // Lab is lab 6.
 func Lab() runner.Lab {
 	return runner.Lab{
-		Number: 6,
-		Title:  "Kafka",
-		Window: 3 * time.Second,
+		Number:    6,
+		Title:     "Kafka",
+		Window:    3 * time.Second,
+		Preflight: preflight,
 		Scenarios: []runner.Scenario{
 			{
 				Fault:       "consumer-backlog",
@@ -78,4 +81,15 @@ func Lab() runner.Lab {
 			},
 		},
 	}
+}
+
+// preflight says which broker the run uses. Every scenario starts this
+// lab's own broker in process: its checks read the broker's coordinator
+// (lag, generations), which a real Kafka does not expose that way.
+func preflight(context.Context) (string, error) {
+	used := "broker: this lab's own mini Kafka, one per scenario, in process on a loopback listener"
+	if v := os.Getenv("KAFKA_BROKERS"); v != "" {
+		used += " (KAFKA_BROKERS=" + v + " is not used by this lab yet)"
+	}
+	return used, nil
 }

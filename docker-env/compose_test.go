@@ -67,6 +67,10 @@ var labServices = []labService{
 		},
 		dependsOn: []string{"redis", "postgres"},
 	},
+	{
+		lab: 6, service: "mini-kafka",
+		entrypoint: "/app/mini-kafka", addr: 9192, debugAddr: 8601,
+	},
 }
 
 // profiles lists every profile the contract and issue 2 name, with the services each must start.
@@ -74,6 +78,7 @@ var profiles = map[string][]string{
 	"lab-0":         {"lab-0"},
 	"lab-3":         {"user-service", "auth", "mysql", "redis"},
 	"lab-5":         {"mini-redis", "redis", "postgres"},
+	"lab-6":         {"mini-kafka"},
 	"observability": {"prometheus", "grafana", "otel-collector", "jaeger", "loki", "promtail"},
 	"redis":         {"redis"},
 	"mysql":         {"mysql"},

@@ -210,7 +210,7 @@ func runBacklog(ctx context.Context, env *runner.Env) error {
 		}
 	}()
 	w := c.writer(env, backlogTopic, &kafka.RoundRobin{})
-	sent, err := produceAtRate(pctx, w, backlogRate, func(i int) kafka.Message {
+	sent, err := produceAtRate(pctx, env.Traffic(), w, backlogRate, func(i int) kafka.Message {
 		return kafka.Message{Value: fmt.Appendf(nil, "click-%d", i)}
 	})
 	<-sampled

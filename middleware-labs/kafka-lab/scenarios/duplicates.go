@@ -195,7 +195,7 @@ func runDuplicates(ctx context.Context, env *runner.Env) error {
 		}
 	}()
 	w := c.writer(env, paymentsTopic, &kafka.Hash{})
-	sent, err := produceAtRate(pctx, w, paymentsRate, func(i int) kafka.Message {
+	sent, err := produceAtRate(pctx, env.Traffic(), w, paymentsRate, func(i int) kafka.Message {
 		return kafka.Message{Key: fmt.Appendf(nil, "acct-%d", i%100), Value: []byte("1"),
 			Headers: []kafka.Header{{Key: "payment-id", Value: strconv.AppendInt(nil, int64(i), 10)}}}
 	})

@@ -103,7 +103,10 @@ func (c *cluster) waitStable(ctx context.Context, groupID string, members int) e
 
 // produceAtRate writes rate messages a second, in 10 ms ticks, until ctx
 // ends; msg builds the i-th message. It returns how many were acknowledged.
-func produceAtRate(ctx context.Context, w *kafka.Writer, rate int, msg func(i int) kafka.Message) (int, error) {
+//
+// Each write is one operation of the producing users' traffic: its latency
+// and its error are what a publisher's dashboard shows.
+func produceAtRate(ctx context.Context, traffic *runner.Traffic, w *kafka.Writer, rate int, msg func(i int) kafka.Message) (int, error) {
 	const tick = 10 * time.Millisecond
 	per := max(rate*int(tick)/int(time.Second), 1)
 	t := time.NewTicker(tick)
@@ -119,10 +122,13 @@ func produceAtRate(ctx context.Context, w *kafka.Writer, rate int, msg func(i in
 		for j := range batch {
 			batch[j] = msg(sent + j)
 		}
-		if err := w.WriteMessages(ctx, batch...); err != nil {
-			if ctx.Err() != nil {
-				return sent, nil
-			}
+		start := time.Now()
+		err := w.WriteMessages(ctx, batch...)
+		if ctx.Err() != nil {
+			return sent, nil // cut off by the window's end
+		}
+		traffic.Observe(time.Since(start), err)
+		if err != nil {
 			return sent, fmt.Errorf("produce: %w", err)
 		}
 		sent += per

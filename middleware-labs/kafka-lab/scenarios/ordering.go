@@ -132,7 +132,7 @@ func runOrdering(ctx context.Context, env *runner.Env) error {
 	pctx, pcancel := context.WithTimeout(ctx, env.Duration)
 	defer pcancel()
 	w := c.writer(env, ordersTopic, balancer)
-	sent, err := produceAtRate(pctx, w, ordersRate, func(i int) kafka.Message { return orderEvent(i, !env.FaultOn) })
+	sent, err := produceAtRate(pctx, env.Traffic(), w, ordersRate, func(i int) kafka.Message { return orderEvent(i, !env.FaultOn) })
 	if err != nil {
 		return err
 	}

@@ -237,7 +237,7 @@ func runStorm(ctx context.Context, env *runner.Env) error {
 
 	pctx, pcancel := context.WithTimeout(ctx, env.Duration)
 	defer pcancel()
-	if _, err := produceAtRate(pctx, w, jobsRate, func(i int) kafka.Message {
+	if _, err := produceAtRate(pctx, env.Traffic(), w, jobsRate, func(i int) kafka.Message {
 		return kafka.Message{Value: fmt.Appendf(nil, "job-%d", jobsBacklog+i)}
 	}); err != nil {
 		return err

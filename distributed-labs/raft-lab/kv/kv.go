@@ -186,6 +186,15 @@ func (s *Store) Get(key string) (Entry, bool) {
 	return e, ok
 }
 
+// GetAt is Get with the store's revision at the same instant: the answer
+// reflects every change up to that revision and none after it.
+func (s *Store) GetAt(key string) (Entry, bool, uint64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.data[key]
+	return e, ok, s.rev
+}
+
 // List returns the entries whose key starts with prefix, sorted by key.
 func (s *Store) List(prefix string) map[string]Entry {
 	s.mu.RLock()

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/kv"
 )
 
@@ -41,6 +43,11 @@ type Client struct {
 	order []string
 	http  *http.Client
 	seq   atomic.Uint64
+	log   *zap.Logger
+	// seen is the highest store revision any answer to this client has
+	// reflected: a later answer reflecting less comes from the past.
+	seen  atomic.Uint64
+	stale atomic.Int64
 
 	mu     sync.Mutex
 	leader string
@@ -48,13 +55,52 @@ type Client struct {
 
 // NewClient is a client named id (the dedupe session) of the nodes in
 // addrs. timeout bounds one attempt.
-func NewClient(id string, addrs map[string]string, timeout time.Duration) *Client {
-	c := &Client{id: id, addrs: addrs, http: &http.Client{Timeout: timeout}}
+func NewClient(id string, addrs map[string]string, timeout time.Duration, opts ...Option) *Client {
+	c := &Client{id: id, addrs: addrs, http: &http.Client{Timeout: timeout}, log: zap.NewNop()}
+	for _, o := range opts {
+		o(c)
+	}
 	for name := range addrs {
 		c.order = append(c.order, name)
 	}
 	slices.Sort(c.order)
 	return c
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithLog makes the client warn about answers older than what it has
+// already been told (see Stale).
+func WithLog(log *zap.Logger) Option { return func(c *Client) { c.log = log } }
+
+// Stale is how many read answers reflected a store revision older than one
+// this client had already been acknowledged or shown before it asked:
+// answers a linearizable store never gives.
+func (c *Client) Stale() int64 { return c.stale.Load() }
+
+// observe raises the floor to rev.
+func (c *Client) observe(rev uint64) {
+	for {
+		cur := c.seen.Load()
+		if rev <= cur || c.seen.CompareAndSwap(cur, rev) {
+			return
+		}
+	}
+}
+
+// checkFresh compares a read's answer with the floor the client had when it
+// asked. It runs on every read, whatever the node's read path; only a node
+// that answers from a stale copy makes it warn.
+func (c *Client) checkFresh(node, key string, floor uint64, got GetReply) {
+	if got.StoreRev >= floor {
+		c.observe(got.StoreRev)
+		return
+	}
+	c.stale.Add(1)
+	c.log.Warn("stale read: the answer is older than a write this client was already acknowledged",
+		zap.String("node", node), zap.String("key", key),
+		zap.Uint64("answer_rev", got.StoreRev), zap.Uint64("acknowledged_rev", floor))
 }
 
 // Close drops idle connections.
@@ -85,8 +131,13 @@ func (c *Client) CAS(ctx context.Context, key, expect string, absent bool, value
 // Get reads key linearizably from the leader (as the node's read path allows).
 func (c *Client) Get(ctx context.Context, key string) (GetReply, error) {
 	var out GetReply
+	floor := c.seen.Load()
 	err := c.retry(ctx, func(node string) error {
-		return c.do(ctx, node, http.MethodGet, "/kv/"+url.PathEscape(key), "", &out)
+		if err := c.do(ctx, node, http.MethodGet, "/kv/"+url.PathEscape(key), "", &out); err != nil {
+			return err
+		}
+		c.checkFresh(node, key, floor, out)
+		return nil
 	})
 	return out, err
 }
@@ -95,8 +146,12 @@ func (c *Client) Get(ctx context.Context, key string) (GetReply, error) {
 // client pinned to its nearest replica reads.
 func (c *Client) GetFrom(ctx context.Context, node, key string) (GetReply, error) {
 	var out GetReply
-	err := c.do(ctx, node, http.MethodGet, "/kv/"+url.PathEscape(key), "", &out)
-	return out, err
+	floor := c.seen.Load()
+	if err := c.do(ctx, node, http.MethodGet, "/kv/"+url.PathEscape(key), "", &out); err != nil {
+		return out, err
+	}
+	c.checkFresh(node, key, floor, out)
+	return out, nil
 }
 
 // List reads the entries under prefix linearizably.
@@ -119,6 +174,9 @@ func (c *Client) write(ctx context.Context, method, path string, q url.Values, b
 	path += "?" + q.Encode()
 	var out kv.Result
 	err := c.retry(ctx, func(node string) error { return c.do(ctx, node, method, path, body, &out) })
+	if err == nil {
+		c.observe(out.Rev)
+	}
 	return out, err
 }
 

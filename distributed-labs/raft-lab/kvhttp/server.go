@@ -107,7 +107,11 @@ func (s *Server) Handler() http.Handler {
 type GetReply struct {
 	Value string `json:"value"`
 	Found bool   `json:"found"`
-	Rev   uint64 `json:"rev"`
+	Rev   uint64 `json:"rev"` // the revision that last changed the key
+	// StoreRev is the store's revision the answer reflects: a client that
+	// was acknowledged a write at revision W and then reads StoreRev < W
+	// got an answer from the past.
+	StoreRev uint64 `json:"store_rev"`
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
@@ -115,25 +119,26 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	var (
 		e     kv.Entry
 		found bool
+		rev   uint64
 	)
 	if s.reads == ReadLocal {
-		e, found = s.readLocal(key)
-		writeJSON(w, http.StatusOK, GetReply{Value: e.Value, Found: found, Rev: e.ModRev})
+		e, found, rev = s.readLocal(key)
+		writeJSON(w, http.StatusOK, GetReply{Value: e.Value, Found: found, Rev: e.ModRev, StoreRev: rev})
 		return
 	}
-	err := s.node.LinearRead(r.Context(), func() { e, found = s.store.Get(key) })
+	err := s.node.LinearRead(r.Context(), func() { e, found, rev = s.store.GetAt(key) })
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, GetReply{Value: e.Value, Found: found, Rev: e.ModRev})
+	writeJSON(w, http.StatusOK, GetReply{Value: e.Value, Found: found, Rev: e.ModRev, StoreRev: rev})
 }
 
 // readLocal is the defect of the network-partition fault: it answers from
 // this replica without asking whether it still leads, or whether anyone
 // has written since it last heard from a leader.
-func (s *Server) readLocal(key string) (kv.Entry, bool) {
-	return s.store.Get(key)
+func (s *Server) readLocal(key string) (kv.Entry, bool, uint64) {
+	return s.store.GetAt(key)
 }
 
 func (s *Server) handleKeys(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,145 @@
+// Package kvnode is one KV node process: flags, the replicated log (either
+// backend), the state machine and the HTTP API, on the one listener
+// labkit/node hands the process. cmd/node is its main; the scenarios' test
+// binary becomes one too.
+package kvnode
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/connsplit"
+	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/consensus"
+	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/consensus/hashiraft"
+	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/kv"
+	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/kvhttp"
+	"github.com/architect-roadmap/architect-roadmap/labkit/node"
+)
+
+// Backends.
+const (
+	BackendHashicorp = "hashicorp"
+	BackendOwn       = "own"
+)
+
+// Options are a node's flags.
+type Options struct {
+	Backend string        // BackendHashicorp or BackendOwn
+	Reads   string        // kvhttp.ReadLinearizable or kvhttp.ReadLocal
+	Tick    time.Duration // Raft's heartbeat and election timeout
+}
+
+const usage = "expected -backend=hashicorp|own -reads=linearizable|local -tick=DURATION"
+
+// ParseFlags reads a node's command line.
+func ParseFlags(args []string) (Options, error) {
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o := Options{}
+	fs.StringVar(&o.Backend, "backend", BackendHashicorp, "replicated log: hashicorp | own")
+	fs.StringVar(&o.Reads, "reads", kvhttp.ReadLinearizable, "read path: linearizable | local")
+	fs.DurationVar(&o.Tick, "tick", 300*time.Millisecond, "Raft heartbeat and election timeout")
+	if err := fs.Parse(args); err != nil {
+		return o, fmt.Errorf("node: %w (%s)", err, usage)
+	}
+	switch {
+	case o.Backend != BackendHashicorp && o.Backend != BackendOwn:
+		return o, fmt.Errorf("node: -backend=%q: expected hashicorp or own", o.Backend)
+	case o.Reads != kvhttp.ReadLinearizable && o.Reads != kvhttp.ReadLocal:
+		return o, fmt.Errorf("node: -reads=%q: expected linearizable or local", o.Reads)
+	case o.Tick < 10*time.Millisecond:
+		return o, fmt.Errorf("node: -tick=%s: expected at least 10ms", o.Tick)
+	}
+	return o, nil
+}
+
+// Main is a node program's whole main. Bad flags exit 2.
+func Main(args []string) {
+	o, err := ParseFlags(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	node.Main(func(ctx context.Context, self *node.Self) error { return Serve(ctx, self, o) })
+}
+
+// Peers maps the other nodes' names to the addresses to dial. A peer is
+// given as "name=addr" (the scenarios, whose addresses are proxies) or as
+// a bare address, in which case the peers are the other nodes in order of
+// their IDs (labkit/node's default).
+func Peers(self *node.Self) (map[string]string, error) {
+	out := map[string]string{}
+	id := 0
+	for _, p := range self.Peers {
+		if name, addr, ok := strings.Cut(p, "="); ok {
+			out[name] = addr
+			continue
+		}
+		id++
+		if id == self.ID {
+			id++
+		}
+		out["node"+strconv.Itoa(id)] = p
+	}
+	if len(out) != len(self.Peers) {
+		return nil, fmt.Errorf("node: peers %q: expected distinct name=addr pairs", self.Peers)
+	}
+	return out, nil
+}
+
+// Serve runs a node until ctx ends.
+func Serve(ctx context.Context, self *node.Self, o Options) error {
+	peers, err := Peers(self)
+	if err != nil {
+		return err
+	}
+	split := connsplit.New(self.Listener)
+	defer split.Close()
+	store := kv.New()
+	servers := []string{self.Name}
+	for name := range peers {
+		servers = append(servers, name)
+	}
+	var cn consensus.Node
+	switch o.Backend {
+	case BackendOwn:
+		return errors.New("node: -backend=own: the lab's own Raft is not wired yet")
+	default:
+		trans := hashiraft.NewTCPTransport(split.Raft(), peers, os.Stderr)
+		cn, err = hashiraft.New(hashiraft.Config{ID: self.Name, Dir: filepath.Join(self.DataDir, "raft"),
+			Transport: trans, Servers: servers, Tick: o.Tick, Log: os.Stderr}, store)
+	}
+	if err != nil {
+		return err
+	}
+	defer cn.Close()
+	api, err := kvhttp.NewServer(cn, store, o.Reads, self.Metrics)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	self.Log.Info("kv node", zap.String("backend", o.Backend), zap.String("reads", o.Reads),
+		zap.Duration("tick", o.Tick), zap.Any("peers", peers))
+	if err := srv.Serve(split.HTTP()); !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("node: serve: %w", err)
+	}
+	return nil
+}

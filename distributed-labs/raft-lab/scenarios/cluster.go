@@ -1,0 +1,171 @@
+package scenarios
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/consensus"
+	"github.com/architect-roadmap/architect-roadmap/labkit/netfault"
+	"github.com/architect-roadmap/architect-roadmap/labkit/node"
+	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+)
+
+// client is the scenario side's name on the network: every link from the
+// scenario's process to a node is "client"→"nodeN".
+const client = "client"
+
+// cluster is the KV's node processes and the network between them.
+type cluster struct {
+	nodes *node.Cluster
+	net   *netfault.Network
+	// addrs maps each node's name to the scenario's proxy to it.
+	addrs map[string]string
+	names []string
+	http  *http.Client
+}
+
+// startCluster starts n KV nodes of program with a proxy on every link,
+// node to node and client to node. Each node is told its peers as
+// "name=proxy", because the proxy to node2 differs for node1 and node3.
+func startCluster(ctx context.Context, env *runner.Env, program string, n int, args ...string) (*cluster, error) {
+	nodes, err := node.New(node.Config{Program: program, Args: args, N: n, Dir: env.Dir, Env: env})
+	if err != nil {
+		return nil, err
+	}
+	nw := netfault.New(ctx, env.Seed, env)
+	env.Cleanup(func() { _ = nw.Close() }) // before the nodes' close: cleanups run last first
+	c := &cluster{nodes: nodes, net: nw, addrs: map[string]string{}, http: &http.Client{Timeout: time.Second}}
+	for _, from := range nodes.Nodes() {
+		var peers []string
+		for _, to := range nodes.Nodes() {
+			if to == from {
+				continue
+			}
+			addr, err := nw.Link(from.Name(), to.Name(), to.Addr())
+			if err != nil {
+				return nil, err
+			}
+			peers = append(peers, to.Name()+"="+addr)
+		}
+		from.SetPeers(peers)
+		addr, err := nw.Link(client, from.Name(), from.Addr())
+		if err != nil {
+			return nil, err
+		}
+		c.addrs[from.Name()] = addr
+		c.names = append(c.names, from.Name())
+	}
+	if err := nodes.Start(ctx); err != nil {
+		return nil, err
+	}
+	env.Cleanup(c.http.CloseIdleConnections)
+	return c, nil
+}
+
+// status asks one node for its view of leadership.
+func (c *cluster) status(ctx context.Context, name string) (consensus.Status, error) {
+	var st consensus.Status
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.addrs[name]+"/status", nil)
+	if err != nil {
+		return st, fmt.Errorf("scenarios: %w", err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return st, fmt.Errorf("scenarios: status of %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return st, fmt.Errorf("scenarios: status of %s: %w", name, err)
+	}
+	return st, nil
+}
+
+// leader waits until one of the nodes in among says it leads, and returns
+// its name.
+func (c *cluster) leader(ctx context.Context, among ...string) (string, error) {
+	if len(among) == 0 {
+		among = c.names
+	}
+	deadline := time.Now().Add(phaseTimeout)
+	for time.Now().Before(deadline) {
+		for _, name := range among {
+			if st, err := c.status(ctx, name); err == nil && st.Leader {
+				return name, nil
+			}
+		}
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("%w: no leader among %v within %s", errNoProgress, among, phaseTimeout)
+}
+
+// others are the node names except name.
+func (c *cluster) others(name string) []string {
+	var out []string
+	for _, n := range c.names {
+		if n != name {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// node is the named node.
+func (c *cluster) node(name string) *node.Node {
+	for _, n := range c.nodes.Nodes() {
+		if n.Name() == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// phaseTimeout bounds one phase of a scenario: far beyond what a loaded
+// machine needs, short of the runner's own deadline.
+const phaseTimeout = 15 * time.Second
+
+var errNoProgress = errors.New("scenarios: no progress")
+
+// until polls cond until it holds, ctx ends or phaseTimeout passes.
+func until(ctx context.Context, what string, cond func() bool) error {
+	deadline := time.Now().Add(phaseTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w: %s did not happen within %s", errNoProgress, what, phaseTimeout)
+		}
+		if err := sleep(ctx, 5*time.Millisecond); err != nil {
+			return fmt.Errorf("scenarios: waiting for %s: %w", what, err)
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// every calls op(1), op(2), ... one at a time, at most once per period,
+// until ctx ends.
+func every(ctx context.Context, period time.Duration, op func(i int)) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for i := 1; ctx.Err() == nil; i++ {
+		op(i)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,40 @@
+// Package scenarios is lab 7's faults: a replicated KV on three node
+// processes (cmd/node), broken through labkit's node control and
+// network-fault proxies, with every client operation in a history that
+// porcupine and the lab's invariant checks judge.
+package scenarios
+
+import (
+	"context"
+	"time"
+
+	"github.com/architect-roadmap/architect-roadmap/labkit/evidence"
+	"github.com/architect-roadmap/architect-roadmap/labkit/history"
+	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
+)
+
+// Title is the lab's title as the catalog lists it.
+const Title = "Distributed systems"
+
+// Lab is lab 7. program is the node executable: cmd/lab itself, or a test
+// binary, which become a node when labkit/node starts them as a child.
+func Lab(program string) runner.Lab {
+	return runner.Lab{Number: 7, Title: Title, Window: 3 * time.Second, NoTrace: true, Scenarios: []runner.Scenario{
+		{
+			Fault:       "network-partition",
+			Description: "nodes answer reads from their own copy, with no ReadIndex or leader check; the leader is cut off with a minority",
+			Symptom:     "the cut-off old leader keeps answering with values older than acknowledged writes: porcupine rejects the history",
+			Tool:        "open {dir}/linearizability.html   # then: grep 'stale read' {dir}/lab.log",
+			// A wrong answer is in no profile. What it leaves is the
+			// client's own freshness check: every answer carries the store
+			// revision it reflects, and checkFresh warns when that is older
+			// than a revision the client was already acknowledged. It runs
+			// on every read; only an answer from a stale copy makes it warn.
+			Culprit: runner.Culprit{Func: "kvhttp.(*Server).readLocal", Frame: "kvhttp.(*Client).checkFresh", Evidence: evidence.Log},
+			Checks:  []runner.Check{{Metric: "stale_reads", Op: runner.Above, Threshold: 0.5, Unit: "reads"}},
+			HistoryChecks: []runner.HistoryCheck{{Name: "linearizable",
+				Check: history.Linearizable(history.KV(""), 30*time.Second)}},
+			Run: func(ctx context.Context, env *runner.Env) error { return runPartition(ctx, env, program) },
+		},
+	}}
+}

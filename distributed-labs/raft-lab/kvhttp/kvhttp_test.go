@@ -121,7 +121,7 @@ func TestKVOnEachBackend(t *testing.T) {
 				assert.True(t, r.OK)
 				got, err := cl.Get(ctx(t), "a")
 				require.NoError(t, err)
-				assert.Equal(t, kvhttp.GetReply{Value: "1", Found: true, Rev: r.Rev}, got)
+				assert.Equal(t, kvhttp.GetReply{Value: "1", Found: true, Rev: r.Rev, StoreRev: r.Rev}, got)
 
 				tests := []struct {
 					name           string

@@ -171,6 +171,12 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.log = []Entry{{Index: snap.Index, Term: snap.Term}}
 	for _, e := range entries {
+		if e.Index == snap.Index && e.Term != snap.Term {
+			// A log older than its snapshot (a crash between the two
+			// writes of SaveSnapshot) that conflicts with it: the
+			// snapshot wins, as it did before the crash.
+			break
+		}
 		if e.Index <= snap.Index {
 			continue
 		}
@@ -263,37 +269,16 @@ func (n *Node) Err() error {
 // A leader cut off with a minority cannot get the quorum, so it cannot
 // serve a stale read; the call then ends with ctx.
 func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
-	n.mu.Lock()
-	if n.stopped {
-		n.mu.Unlock()
-		return 0, ErrStopped
+	r, err := n.startRead()
+	if err != nil {
+		return 0, err
 	}
-	if n.role != Leader {
-		n.mu.Unlock()
-		return 0, ErrNotLeader
-	}
-	// Everything committed before this call is at or below the commit
-	// index, or below this leader's no-op if the leader has not yet
-	// learned that it committed.
-	index := max(n.commit, n.termStart)
-	if len(n.peers) == 1 {
-		n.mu.Unlock()
-		return index, nil
-	}
-	n.round++
-	r := &readRequest{round: n.round, index: index, done: make(chan error, 1)}
-	n.reads = append(n.reads, r)
-	n.broadcastAppend()
-	out := n.takeOutbox()
-	n.mu.Unlock()
-	n.flush(out)
-
 	select {
 	case err := <-r.done:
 		if err != nil {
 			return 0, err
 		}
-		return index, nil
+		return r.index, nil
 	case <-ctx.Done():
 		n.mu.Lock()
 		n.reads = slices.DeleteFunc(n.reads, func(x *readRequest) bool { return x == r })
@@ -302,6 +287,37 @@ func (n *Node) ReadIndex(ctx context.Context) (uint64, error) {
 	case <-n.stopCh:
 		return 0, ErrStopped
 	}
+}
+
+// startRead registers a read and sends the heartbeat round that confirms
+// it; r.done receives the outcome.
+func (n *Node) startRead() (*readRequest, error) {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		return nil, ErrStopped
+	}
+	if n.role != Leader {
+		n.mu.Unlock()
+		return nil, ErrNotLeader
+	}
+	// Everything committed before this call is at or below the commit
+	// index, or below this leader's no-op if the leader has not yet
+	// learned that it committed.
+	r := &readRequest{index: max(n.commit, n.termStart), done: make(chan error, 1)}
+	if len(n.peers) == 1 {
+		n.mu.Unlock()
+		r.done <- nil
+		return r, nil
+	}
+	n.round++
+	r.round = n.round
+	n.reads = append(n.reads, r)
+	n.broadcastAppend()
+	out := n.takeOutbox()
+	n.mu.Unlock()
+	n.flush(out)
+	return r, nil
 }
 
 // Snapshot tells the node that the state machine's state through index is

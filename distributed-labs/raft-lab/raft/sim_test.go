@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,6 +53,9 @@ type inflight struct {
 // check on every message that the sender's storage already holds what the
 // message promises.
 type simNet struct {
+	// mu guards the network against a node sending from another goroutine
+	// (a ReadIndex call) while the test goroutine drives the cluster.
+	mu          sync.Mutex
 	c           *cluster
 	rand        *rand.Rand
 	queue       []inflight
@@ -75,6 +79,8 @@ func (tr simTransport) Send(msgs []Message) {
 }
 
 func (n *simNet) send(from int, m Message) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	n.c.checkPromise(from, m)
 	n.sent[m.Type]++
 	for _, e := range m.Entries {
@@ -101,8 +107,10 @@ func (n *simNet) send(from int, m Message) {
 // delivering (a reliable network delivers within the tick).
 func (n *simNet) deliver() {
 	for range 100000 {
+		n.mu.Lock()
 		i := slices.IndexFunc(n.queue, func(f inflight) bool { return f.at <= n.c.now })
 		if i < 0 {
+			n.mu.Unlock()
 			return
 		}
 		// The earliest sent of the due messages, for a stable order.
@@ -115,11 +123,13 @@ func (n *simNet) deliver() {
 		n.queue = slices.Delete(n.queue, i, i+1)
 		m := f.m
 		if !n.c.connected[m.From] || !n.c.connected[m.To] || n.c.nodes[m.To] == nil {
+			n.mu.Unlock()
 			continue
 		}
 		h := fnv.New64a()
 		_, _ = fmt.Fprintf(h, "%d %d %s", n.trace, n.c.now, m)
 		n.trace = h.Sum64()
+		n.mu.Unlock()
 		n.c.nodes[m.To].Step(m)
 	}
 	n.c.t.Fatal("the network never went quiet: a message storm")
@@ -198,7 +208,7 @@ func (c *cluster) start(i int) {
 	require.NoError(c.t, err)
 	c.nodes[i] = nd
 	c.servers[i] = server{}
-	c.connected[i] = true
+	c.setConnected(i, true)
 }
 
 // crash stops node i; its storage keeps what it saved, as a disk would.
@@ -208,7 +218,7 @@ func (c *cluster) crash(i int) {
 	}
 	c.nodes[i].Stop()
 	c.nodes[i] = nil
-	c.connected[i] = false
+	c.setConnected(i, false)
 }
 
 func (c *cluster) restart(i int) {
@@ -216,12 +226,20 @@ func (c *cluster) restart(i int) {
 	c.start(i)
 }
 
-func (c *cluster) disconnect(i int) { c.connected[i] = false }
-func (c *cluster) connect(i int)    { c.connected[i] = c.nodes[i] != nil }
+func (c *cluster) disconnect(i int) { c.setConnected(i, false) }
+func (c *cluster) connect(i int)    { c.setConnected(i, c.nodes[i] != nil) }
+
+func (c *cluster) setConnected(i int, up bool) {
+	c.net.mu.Lock()
+	defer c.net.mu.Unlock()
+	c.connected[i] = up
+}
 
 // step is one tick of the whole cluster.
 func (c *cluster) step() {
+	c.net.mu.Lock()
 	c.now++
+	c.net.mu.Unlock()
 	for i := 1; i <= c.n; i++ {
 		if c.nodes[i] != nil {
 			c.nodes[i].Tick()
@@ -297,12 +315,12 @@ func (c *cluster) checkPromise(from int, m Message) {
 	st := c.stores[from]
 	hs, snap, entries, _ := st.Load()
 	if m.Term > hs.Term {
-		c.t.Fatalf("node %d sent %s in term %d with term %d saved", from, m, m.Term, hs.Term)
+		c.t.Errorf("node %d sent %s in term %d with term %d saved", from, m, m.Term, hs.Term)
 	}
 	switch {
 	case m.Type == MsgVoteResp && !m.Reject:
 		if hs.Vote != m.To || hs.Term != m.Term {
-			c.t.Fatalf("node %d granted its vote to %d in term %d with (term %d, vote %d) saved", from, m.To, m.Term, hs.Term, hs.Vote)
+			c.t.Errorf("node %d granted its vote to %d in term %d with (term %d, vote %d) saved", from, m.To, m.Term, hs.Term, hs.Vote)
 		}
 	case m.Type == MsgAppResp && !m.Reject:
 		last := snap.Index
@@ -310,7 +328,7 @@ func (c *cluster) checkPromise(from int, m Message) {
 			last = max(last, entries[len(entries)-1].Index)
 		}
 		if m.Index > last {
-			c.t.Fatalf("node %d acknowledged entries through %d with only %d saved", from, m.Index, last)
+			c.t.Errorf("node %d acknowledged entries through %d with only %d saved", from, m.Index, last)
 		}
 	}
 }

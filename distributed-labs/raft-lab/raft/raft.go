@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Errors the node returns.
@@ -349,6 +350,23 @@ func (n *Node) Applied() []ApplyMsg {
 func (n *Node) Apply() <-chan ApplyMsg {
 	n.pumpOnce.Do(func() { go n.pump() })
 	return n.applyCh
+}
+
+// Run ticks the node every tick until ctx ends: the clock of a node
+// process. (Tests call Tick themselves.)
+func (n *Node) Run(ctx context.Context, tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.stopCh:
+			return
+		case <-t.C:
+			n.Tick()
+		}
+	}
 }
 
 // Stop ends the node: it stops answering, fails pending reads, and closes

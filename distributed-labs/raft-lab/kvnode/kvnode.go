@@ -39,9 +39,13 @@ type Options struct {
 	Backend string        // BackendHashicorp or BackendOwn
 	Reads   string        // kvhttp.ReadLinearizable or kvhttp.ReadLocal
 	Tick    time.Duration // Raft's heartbeat and election timeout
+	// LockStorage, when set, runs a lock worker against the protected
+	// storage at this host:port (the split-brain scenario).
+	LockStorage string
+	LockTTL     time.Duration
 }
 
-const usage = "expected -backend=hashicorp|own -reads=linearizable|local -tick=DURATION"
+const usage = "expected -backend=hashicorp|own -reads=linearizable|local -tick=DURATION -lock-storage=HOST:PORT -lock-ttl=DURATION"
 
 // ParseFlags reads a node's command line.
 func ParseFlags(args []string) (Options, error) {
@@ -51,6 +55,8 @@ func ParseFlags(args []string) (Options, error) {
 	fs.StringVar(&o.Backend, "backend", BackendHashicorp, "replicated log: hashicorp | own")
 	fs.StringVar(&o.Reads, "reads", kvhttp.ReadLinearizable, "read path: linearizable | local")
 	fs.DurationVar(&o.Tick, "tick", 300*time.Millisecond, "Raft heartbeat and election timeout")
+	fs.StringVar(&o.LockStorage, "lock-storage", "", "host:port of a protected storage: run a lock worker against it")
+	fs.DurationVar(&o.LockTTL, "lock-ttl", 500*time.Millisecond, "the lock worker's lease TTL")
 	if err := fs.Parse(args); err != nil {
 		return o, fmt.Errorf("node: %w (%s)", err, usage)
 	}
@@ -61,6 +67,8 @@ func ParseFlags(args []string) (Options, error) {
 		return o, fmt.Errorf("node: -reads=%q: expected linearizable or local", o.Reads)
 	case o.Tick < 10*time.Millisecond:
 		return o, fmt.Errorf("node: -tick=%s: expected at least 10ms", o.Tick)
+	case o.LockTTL < 30*time.Millisecond:
+		return o, fmt.Errorf("node: -lock-ttl=%s: expected at least 30ms", o.LockTTL)
 	}
 	return o, nil
 }
@@ -138,6 +146,16 @@ func Serve(ctx context.Context, self *node.Self, o Options) error {
 	}()
 	self.Log.Info("kv node", zap.String("backend", o.Backend), zap.String("reads", o.Reads),
 		zap.Duration("tick", o.Tick), zap.Any("peers", peers))
+	if o.LockStorage != "" {
+		addrs := map[string]string{self.Name: self.Listener.Addr().String()}
+		for name, addr := range peers {
+			addrs[name] = addr
+		}
+		worker, stopWorker := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); runWorker(worker, self, addrs, o.LockStorage, o.LockTTL) }()
+		defer func() { stopWorker(); <-done }()
+	}
 	if err := srv.Serve(split.HTTP()); !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("node: serve: %w", err)
 	}

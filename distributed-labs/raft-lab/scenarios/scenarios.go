@@ -36,5 +36,17 @@ func Lab(program string) runner.Lab {
 				Check: history.Linearizable(history.KV(""), 30*time.Second)}},
 			Run: func(ctx context.Context, env *runner.Env) error { return runPartition(ctx, env, program) },
 		},
+		{
+			Fault:       "split-brain",
+			Description: "the storage a lock protects takes every write, without checking the lock's fencing token",
+			Symptom:     "a lock holder stopped past its lease resumes and writes after the new holder: two writers interleave in the storage",
+			Tool:        "grep 'two writers interleaved' {dir}/lab.log",
+			// The stale writes are in no profile either. The storage
+			// audits every write it accepts, fenced or not; with fencing a
+			// stale write is refused before it lands, so the audit is quiet.
+			Culprit: runner.Culprit{Func: "lock.(*Storage).Write", Frame: "lock.(*Storage).audit", Evidence: evidence.Log},
+			Checks:  []runner.Check{{Metric: "stale_writes_accepted", Op: runner.Above, Threshold: 0.5, Unit: "writes"}},
+			Run:     func(ctx context.Context, env *runner.Env) error { return runSplitBrain(ctx, env, program) },
+		},
 	}}
 }

@@ -48,7 +48,7 @@ type Node struct {
 	waiters map[uint64]waiter
 	// advanced is closed and replaced each time applied moves: the
 	// broadcast LinearRead waits on.
-	advanced chan struct{}
+	advanced  chan struct{}
 	sinceSnap int
 	stopped   bool
 }

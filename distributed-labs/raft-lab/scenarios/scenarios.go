@@ -48,5 +48,16 @@ func Lab(program string) runner.Lab {
 			Checks:  []runner.Check{{Metric: "stale_writes_accepted", Op: runner.Above, Threshold: 0.5, Unit: "writes"}},
 			Run:     func(ctx context.Context, env *runner.Env) error { return runSplitBrain(ctx, env, program) },
 		},
+		{
+			Fault:       "clock-rollback",
+			Description: "the snowflake generator trusts its clock: after the clock steps back it reuses milliseconds it already issued",
+			Symptom:     "the uniqueness checker finds IDs issued twice by the node whose clock stepped back",
+			Tool:        "grep 'duplicate id' {dir}/lab.log | head",
+			// The checker reports what it finds on both paths; a generator
+			// that waits out or refuses a rollback gives it nothing to find.
+			Culprit: runner.Culprit{Func: "idgen.(*Snowflake).Next", Frame: "idgen.(*Checker).Report", Evidence: evidence.Log},
+			Checks:  []runner.Check{{Metric: "duplicate_ids", Op: runner.Above, Threshold: 0.5, Unit: "ids"}},
+			Run:     runClockRollback,
+		},
 	}}
 }

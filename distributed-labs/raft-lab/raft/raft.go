@@ -98,6 +98,20 @@ type Node struct {
 
 	outbox []Message
 
+	// Group commit: a leader appends proposals to its log at once and
+	// saves them in batches, one fsync for all that arrived during the
+	// previous one. stable is the last index it has saved; the leader
+	// counts itself in a quorum only up to it. saveMu orders every write
+	// to storage: it is taken while holding mu, so writes reach storage in
+	// the order of the state changes that made them.
+	saveMu  sync.Mutex
+	stable  uint64
+	syncing bool
+	// inflight[p] is the last index sent to p and not yet acknowledged:
+	// while it is outstanding, new proposals wait and go in one append
+	// with the acknowledgement, so a follower's fsyncs batch too.
+	inflight map[int]uint64
+
 	notify   chan struct{}
 	applyCh  chan ApplyMsg
 	pumpOnce sync.Once
@@ -186,6 +200,7 @@ func New(cfg Config) (*Node, error) {
 		}
 		n.log = append(n.log, e)
 	}
+	n.stable = n.lastIndex()
 	if snap.Index > 0 {
 		s := snap
 		n.pending = append(n.pending, ApplyMsg{Index: s.Index, Term: s.Term, Snapshot: &s})
@@ -227,19 +242,58 @@ func (n *Node) Propose(cmd []byte) (index, term uint64, isLeader bool) {
 	}
 	e := Entry{Index: n.lastIndex() + 1, Term: n.term, Data: slices.Clone(cmd)}
 	n.log = append(n.log, e)
-	n.persist([]Entry{e})
-	n.match[n.id] = e.Index
+	// The leader may send entries before saving them itself (Raft
+	// thesis §10.2.1); it just does not count itself until it has.
 	for _, p := range n.peers {
-		if p != n.id {
+		if p != n.id && n.inflight[p] <= n.match[p] {
 			n.sendAppend(p)
 		}
 	}
-	n.maybeCommit()
 	index, term = e.Index, n.term
 	out := n.takeOutbox()
 	n.mu.Unlock()
 	n.flush(out)
+	n.syncLeader()
 	return index, term, true
+}
+
+// syncLeader saves the leader's unsaved entries, in batches, until none
+// are left; if another goroutine is already doing so, that one will take
+// these entries too.
+func (n *Node) syncLeader() {
+	n.mu.Lock()
+	if n.syncing {
+		n.mu.Unlock()
+		return
+	}
+	for !n.stopped && n.role == Leader && n.stable < n.lastIndex() {
+		n.syncing = true
+		term := n.term
+		hs := HardState{Term: n.term, Vote: n.vote}
+		batch := slices.Clone(n.log[n.stable+1-n.log[0].Index:])
+		n.saveMu.Lock()
+		n.mu.Unlock()
+		err := n.store.Save(hs, batch)
+		n.saveMu.Unlock()
+		n.mu.Lock()
+		n.syncing = false
+		if err != nil {
+			n.fail(fmt.Errorf("raft: save: %w", err))
+			break
+		}
+		if n.role != Leader || n.term != term {
+			// Stepping down saved the rest (see becomeFollower).
+			break
+		}
+		n.stable = max(n.stable, batch[len(batch)-1].Index)
+		n.match[n.id] = n.stable
+		n.maybeCommit()
+		out := n.takeOutbox()
+		n.mu.Unlock()
+		n.flush(out)
+		n.mu.Lock()
+	}
+	n.mu.Unlock()
 }
 
 // State reports the current term and whether this node believes it leads.
@@ -544,6 +598,11 @@ func (n *Node) becomeFollower(term uint64, leader int) {
 	if n.role == Leader {
 		n.failReads(ErrNotLeader)
 		n.elapsed = 0
+		if n.stable < n.lastIndex() {
+			// Outside office, the log in memory and the log on disk are
+			// the same log: answers to the next leader are made from it.
+			n.persist(slices.Clone(n.log[n.stable+1-n.log[0].Index:]))
+		}
 	}
 	// A higher term alone does not restart the election timer (only a
 	// leader's message or a granted vote does), or a node whose stale log
@@ -560,6 +619,7 @@ func (n *Node) becomeLeader() {
 	n.match = map[int]uint64{}
 	n.active = map[int]bool{}
 	n.acked = map[int]uint64{}
+	n.inflight = map[int]uint64{}
 	for _, p := range n.peers {
 		n.next[p] = n.lastIndex() + 1
 	}
@@ -605,6 +665,7 @@ func (n *Node) sendAppend(p int) {
 		Commit: n.commit, Context: n.round})
 	if len(ents) > 0 {
 		n.next[p] = ents[len(ents)-1].Index + 1
+		n.inflight[p] = n.next[p] - 1
 	}
 }
 
@@ -720,6 +781,7 @@ func (n *Node) handleAppendResp(m Message) {
 		next = max(next, n.match[p]+1)
 		if next < n.next[p] {
 			n.next[p] = next
+			n.inflight[p] = 0
 			n.sendAppend(p)
 		}
 		return
@@ -731,7 +793,7 @@ func (n *Node) handleAppendResp(m Message) {
 	if n.next[p] <= n.match[p] {
 		n.next[p] = n.match[p] + 1
 	}
-	if n.next[p] <= n.lastIndex() {
+	if n.next[p] <= n.lastIndex() && n.inflight[p] <= n.match[p] {
 		n.sendAppend(p)
 	}
 }
@@ -804,17 +866,29 @@ func (n *Node) compact(index, term uint64) {
 	n.log = append(log, rest...)
 }
 
+// persist saves the HardState and entries before anything is sent that
+// depends on them. Entries here are always the tail of the log.
 func (n *Node) persist(entries []Entry) {
+	n.saveMu.Lock()
+	defer n.saveMu.Unlock()
 	if err := n.store.Save(HardState{Term: n.term, Vote: n.vote}, entries); err != nil {
 		n.fail(fmt.Errorf("raft: save: %w", err))
+		return
+	}
+	if len(entries) > 0 {
+		n.stable = entries[len(entries)-1].Index
 	}
 }
 
 func (n *Node) saveSnapshot() {
+	n.saveMu.Lock()
+	defer n.saveMu.Unlock()
 	err := n.store.SaveSnapshot(HardState{Term: n.term, Vote: n.vote}, n.snap, slices.Clone(n.log[1:]))
 	if err != nil {
 		n.fail(fmt.Errorf("raft: save snapshot: %w", err))
+		return
 	}
+	n.stable = n.lastIndex()
 }
 
 // fail stops a node whose storage failed: it can no longer keep the

@@ -43,9 +43,14 @@ type Options struct {
 	// storage at this host:port (the split-brain scenario).
 	LockStorage string
 	LockTTL     time.Duration
+	// Register, when set, registers this node as an instance of that
+	// service (serving GET /echo) with a lease of RegisterTTL; 0 registers
+	// it without a lease (the zombie-instances fault).
+	Register    string
+	RegisterTTL time.Duration
 }
 
-const usage = "expected -backend=hashicorp|own -reads=linearizable|local -tick=DURATION -lock-storage=HOST:PORT -lock-ttl=DURATION"
+const usage = "expected -backend=hashicorp|own -reads=linearizable|local -tick=DURATION -lock-storage=HOST:PORT -lock-ttl=DURATION -register=SERVICE -register-ttl=DURATION"
 
 // ParseFlags reads a node's command line.
 func ParseFlags(args []string) (Options, error) {
@@ -57,6 +62,8 @@ func ParseFlags(args []string) (Options, error) {
 	fs.DurationVar(&o.Tick, "tick", 300*time.Millisecond, "Raft heartbeat and election timeout")
 	fs.StringVar(&o.LockStorage, "lock-storage", "", "host:port of a protected storage: run a lock worker against it")
 	fs.DurationVar(&o.LockTTL, "lock-ttl", 500*time.Millisecond, "the lock worker's lease TTL")
+	fs.StringVar(&o.Register, "register", "", "register this node as an instance of this service")
+	fs.DurationVar(&o.RegisterTTL, "register-ttl", 600*time.Millisecond, "the registration's lease (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return o, fmt.Errorf("node: %w (%s)", err, usage)
 	}
@@ -67,6 +74,8 @@ func ParseFlags(args []string) (Options, error) {
 		return o, fmt.Errorf("node: -reads=%q: expected linearizable or local", o.Reads)
 	case o.Tick < 10*time.Millisecond:
 		return o, fmt.Errorf("node: -tick=%s: expected at least 10ms", o.Tick)
+	case o.RegisterTTL != 0 && o.RegisterTTL < 30*time.Millisecond:
+		return o, fmt.Errorf("node: -register-ttl=%s: expected 0 (no lease) or at least 30ms", o.RegisterTTL)
 	case o.LockTTL < 30*time.Millisecond:
 		return o, fmt.Errorf("node: -lock-ttl=%s: expected at least 30ms", o.LockTTL)
 	}
@@ -137,7 +146,10 @@ func Serve(ctx context.Context, self *node.Self, o Options) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", api.Handler())
+	mux.HandleFunc("GET /echo", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, self.Name+"\n") })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
@@ -146,11 +158,17 @@ func Serve(ctx context.Context, self *node.Self, o Options) error {
 	}()
 	self.Log.Info("kv node", zap.String("backend", o.Backend), zap.String("reads", o.Reads),
 		zap.Duration("tick", o.Tick), zap.Any("peers", peers))
+	addrs := map[string]string{self.Name: self.Listener.Addr().String()}
+	for name, addr := range peers {
+		addrs[name] = addr
+	}
+	if o.Register != "" {
+		reg, stopReg := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); register(reg, self, addrs, o.Register, o.RegisterTTL) }()
+		defer func() { stopReg(); <-done }()
+	}
 	if o.LockStorage != "" {
-		addrs := map[string]string{self.Name: self.Listener.Addr().String()}
-		for name, addr := range peers {
-			addrs[name] = addr
-		}
 		worker, stopWorker := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); runWorker(worker, self, addrs, o.LockStorage, o.LockTTL) }()

@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/discovery"
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/kvhttp"
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/lock"
 	"github.com/architect-roadmap/architect-roadmap/labkit/node"
@@ -64,4 +65,34 @@ func writeJobs(ctx context.Context, sess *lock.Session, store *lock.StorageClien
 		}
 	}
 	return nil
+}
+
+// register keeps this node registered as an instance of service until ctx
+// ends. It never deregisters: a node's end in these scenarios is a kill.
+func register(ctx context.Context, self *node.Self, addrs map[string]string, service string, ttl time.Duration) {
+	cl := kvhttp.NewClient(self.Name+"-registry", addrs, 500*time.Millisecond)
+	defer cl.Close()
+	r := &discovery.Registry{KV: cl}
+	inst := discovery.Instance{Service: service, ID: self.Name, Addr: self.Listener.Addr().String()}
+	for ctx.Err() == nil {
+		reg, err := r.Register(ctx, inst, ttl)
+		if err != nil {
+			_ = sleep(ctx, 50*time.Millisecond)
+			continue
+		}
+		self.Log.Info("registered", zap.String("service", service), zap.Duration("ttl", ttl))
+		<-ctx.Done()
+		reg.Stop()
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -59,5 +59,17 @@ func Lab(program string) runner.Lab {
 			Checks:  []runner.Check{{Metric: "duplicate_ids", Op: runner.Above, Threshold: 0.5, Unit: "ids"}},
 			Run:     runClockRollback,
 		},
+		{
+			Fault:       "zombie-instances",
+			Description: "instances register without a lease or heartbeats, so one killed with -9 stays in the registry",
+			Symptom:     "the balancer keeps sending a share of requests to the dead instance long after a lease would have ended",
+			Tool:        "grep 'zombie registration' {dir}/lab.log",
+			// The balancer warns about an instance that has failed for
+			// longer than two leases while the registry still lists it.
+			// With leases the dead instance leaves the list first.
+			Culprit: runner.Culprit{Func: "discovery.(*Registry).Register", Frame: "discovery.(*Balancer).noteFailure", Evidence: evidence.Log},
+			Checks:  []runner.Check{{Metric: "requests_to_dead_after_lease", Op: runner.Above, Threshold: 5, Unit: "requests"}},
+			Run:     func(ctx context.Context, env *runner.Env) error { return runZombies(ctx, env, program) },
+		},
 	}}
 }

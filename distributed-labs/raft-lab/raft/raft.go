@@ -487,7 +487,7 @@ func (n *Node) tick() {
 	}
 	n.elapsed++
 	if n.elapsed >= n.timeout {
-		n.campaign()
+		n.preCampaign()
 	}
 }
 
@@ -504,6 +504,13 @@ func (n *Node) quorumActive() bool {
 
 func (n *Node) step(m Message) {
 	switch {
+	case m.Type == MsgPreVote && m.Term > n.term:
+		// A trial election: answering it changes nothing here.
+		n.handlePreVote(m)
+		return
+	case m.Type == MsgPreVoteResp && !m.Reject && m.Term > n.term:
+		n.handlePreVoteResp(m)
+		return
 	case m.Term > n.term:
 		leader := 0
 		if m.Type == MsgApp || m.Type == MsgSnap {
@@ -518,6 +525,8 @@ func (n *Node) step(m Message) {
 			n.send(Message{Type: MsgAppResp, To: m.From, Reject: true})
 		case MsgVote:
 			n.send(Message{Type: MsgVoteResp, To: m.From, Reject: true})
+		case MsgPreVote:
+			n.send(Message{Type: MsgPreVoteResp, To: m.From, Reject: true})
 		}
 		return
 	}
@@ -532,6 +541,60 @@ func (n *Node) step(m Message) {
 		n.handleSnapshot(m)
 	case MsgAppResp:
 		n.handleAppendResp(m)
+	case MsgPreVote:
+		// Same term as ours: we are not behind it, so no trial can win.
+		n.send(Message{Type: MsgPreVoteResp, To: m.From, Reject: true})
+	case MsgPreVoteResp:
+		n.handlePreVoteResp(m)
+	}
+}
+
+// preCampaign asks whether a quorum would vote for this node before it
+// raises its term. A node cut off from the cluster (a partitioned
+// follower) keeps failing the trial and so keeps its term, and when it
+// returns it does not force a working leader to step down.
+func (n *Node) preCampaign() {
+	if len(n.peers) == 1 {
+		n.campaign()
+		return
+	}
+	n.role = PreCandidate
+	n.leader = 0
+	n.elapsed = 0
+	n.resetTimeout()
+	n.votes = map[int]bool{n.id: true}
+	for _, p := range n.peers {
+		if p != n.id {
+			n.send(Message{Type: MsgPreVote, To: p, Term: n.term + 1, Index: n.lastIndex(), LogTerm: n.lastTerm()})
+		}
+	}
+}
+
+func (n *Node) handlePreVote(m Message) {
+	upToDate := m.LogTerm > n.lastTerm() || (m.LogTerm == n.lastTerm() && m.Index >= n.lastIndex())
+	// Refuse while a leader is alive: heard from within an election
+	// timeout, or this node is the leader.
+	leaderAlive := n.role == Leader || (n.leader != 0 && n.elapsed < n.electionTicks)
+	if upToDate && !leaderAlive {
+		n.send(Message{Type: MsgPreVoteResp, To: m.From, Term: m.Term})
+		return
+	}
+	n.send(Message{Type: MsgPreVoteResp, To: m.From, Reject: true})
+}
+
+func (n *Node) handlePreVoteResp(m Message) {
+	if n.role != PreCandidate || m.Term != n.term+1 && !m.Reject {
+		return
+	}
+	n.votes[m.From] = !m.Reject
+	granted := 0
+	for _, ok := range n.votes {
+		if ok {
+			granted++
+		}
+	}
+	if granted >= n.quorum() {
+		n.campaign()
 	}
 }
 
@@ -907,7 +970,9 @@ func (n *Node) send(m Message) {
 		return
 	}
 	m.From = n.id
-	m.Term = n.term
+	if m.Term == 0 {
+		m.Term = n.term
+	}
 	n.outbox = append(n.outbox, m)
 }
 

@@ -32,6 +32,9 @@ func TestFigure8CommitRule(t *testing.T) {
 	for range 20 {
 		n.Tick()
 	}
+	require.Equal(t, PreCandidate, n.Status().Role)
+	n.Step(Message{Type: MsgPreVoteResp, From: 2, To: 1, Term: 3})
+	n.Step(Message{Type: MsgPreVoteResp, From: 3, To: 1, Term: 3})
 	term, _ := n.State()
 	require.Equal(t, uint64(3), term, "node 1 campaigned in term 3")
 	tr.take()
@@ -178,6 +181,27 @@ func TestReadIndexNeedsAQuorum(t *testing.T) {
 	cancel()
 	_, err = c.nodes[leader].ReadIndex(ctx)
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// TestPreVoteKeepsAPartitionedNodeQuiet: a follower cut off for many
+// election timeouts fails its trial elections, keeps its term, and on its
+// return does not depose the working leader.
+func TestPreVoteKeepsAPartitionedNodeQuiet(t *testing.T) {
+	c := newCluster(t, 3, true)
+	leader := c.checkOneLeader()
+	term := c.checkTerms()
+	cut := leader%3 + 1
+	c.disconnect(cut)
+	c.run(20 * electionTicks)
+	st := c.nodes[cut].Status()
+	assert.Equal(t, term, st.Term, "the cut-off node raised its term")
+	assert.Equal(t, PreCandidate, st.Role)
+
+	c.connect(cut)
+	c.one(c.cmd(), 3, true)
+	got, isLeader := c.nodes[leader].State()
+	assert.True(t, isLeader, "the rejoining node deposed the leader")
+	assert.Equal(t, term, got)
 }
 
 // TestSameSeedSameRun replays an unreliable run with churn and checks

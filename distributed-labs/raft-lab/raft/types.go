@@ -27,8 +27,9 @@ type Snapshot struct {
 	Data  []byte
 }
 
-// MsgType names the four messages of Raft; heartbeats are appends with no
-// entries, and the answer to a snapshot is an append answer.
+// MsgType names the messages of Raft; heartbeats are appends with no
+// entries, and the answer to a snapshot is an append answer. PreVote is
+// the thesis's §9.6: a trial election that changes no term.
 type MsgType uint8
 
 // The message types.
@@ -38,6 +39,8 @@ const (
 	MsgApp
 	MsgAppResp
 	MsgSnap
+	MsgPreVote
+	MsgPreVoteResp
 )
 
 func (t MsgType) String() string {
@@ -52,6 +55,10 @@ func (t MsgType) String() string {
 		return "AppResp"
 	case MsgSnap:
 		return "Snap"
+	case MsgPreVote:
+		return "PreVote"
+	case MsgPreVoteResp:
+		return "PreVoteResp"
 	}
 	return fmt.Sprintf("MsgType(%d)", uint8(t))
 }
@@ -64,6 +71,8 @@ func (t MsgType) String() string {
 //
 //	Vote:     Index/LogTerm = the candidate's last entry.
 //	VoteResp: Reject = vote refused.
+//	PreVote:  as Vote, with Term = the term the candidate would stand in.
+//	PreVoteResp: granted: Term echoes that term; refused: the voter's own term.
 //	App:      Index/LogTerm = the entry before Entries; Commit = leader's commit;
 //	          Context = the leader's heartbeat round (ReadIndex confirmations).
 //	AppResp:  accepted: Index = the follower's last entry known to match the leader;
@@ -107,6 +116,7 @@ type Role uint8
 // The roles.
 const (
 	Follower Role = iota
+	PreCandidate
 	Candidate
 	Leader
 )
@@ -115,6 +125,8 @@ func (r Role) String() string {
 	switch r {
 	case Follower:
 		return "follower"
+	case PreCandidate:
+		return "pre-candidate"
 	case Candidate:
 		return "candidate"
 	case Leader:

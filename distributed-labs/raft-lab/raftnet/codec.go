@@ -90,8 +90,8 @@ func DecodeMessage(b []byte) (raft.Message, error) {
 	if d.err != nil {
 		return raft.Message{}, fmt.Errorf("%w: header: %w", ErrBadMessage, d.err)
 	}
-	if m.Type < raft.MsgVote || m.Type > raft.MsgSnap {
-		return raft.Message{}, fmt.Errorf("%w: type %d: expected 1..5", ErrBadMessage, m.Type)
+	if m.Type < raft.MsgVote || m.Type > raft.MsgPreVoteResp {
+		return raft.Message{}, fmt.Errorf("%w: type %d: expected 1..7", ErrBadMessage, m.Type)
 	}
 	if from == 0 || to == 0 || from > 1<<20 || to > 1<<20 {
 		return raft.Message{}, fmt.Errorf("%w: node IDs %d→%d: expected 1..2^20", ErrBadMessage, from, to)

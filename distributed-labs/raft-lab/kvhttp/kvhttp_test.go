@@ -71,7 +71,7 @@ func startCluster(t *testing.T, b backend, n int) *cluster {
 	}
 	c.nodes = b.start(t, c.ids, stores)
 	for i, node := range c.nodes {
-		s, err := kvhttp.NewServer(node, stores[i], kvhttp.ReadLinearizable, nil)
+		s, err := kvhttp.NewServer(node, stores[i], kvhttp.ReadLinearizable, kvhttp.AckCommit, nil)
 		require.NoError(t, err)
 		srv := httptest.NewServer(s.Handler())
 		c.servers = append(c.servers, srv)

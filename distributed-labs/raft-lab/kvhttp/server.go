@@ -16,12 +16,15 @@
 package kvhttp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -43,12 +46,26 @@ const (
 // maxValue bounds a request body.
 const maxValue = 1 << 20
 
+// Acknowledgement paths for writes.
+const (
+	// AckCommit answers a write once it is committed and applied: the
+	// fixed path.
+	AckCommit = "commit"
+	// AckEarly answers as soon as the leader has taken the write, and
+	// proposes it in the background: the leader-crash fault. A leader that
+	// dies with writes still in its queue has acknowledged writes no other
+	// node ever saw.
+	AckEarly = "early"
+)
+
 // Server serves one node's KV API.
 type Server struct {
 	node  consensus.Node
 	store *kv.Store
 	reads string
+	ack   string
 	stats *Metrics
+	wg    sync.WaitGroup
 }
 
 // Metrics are the node's KV counters for /metrics.
@@ -59,12 +76,16 @@ type Metrics struct {
 }
 
 // NewServer serves store, replicated by node, reading by the read path
-// reads (ReadLinearizable or ReadLocal). reg may be nil.
-func NewServer(node consensus.Node, store *kv.Store, reads string, reg prometheus.Registerer) (*Server, error) {
+// reads (ReadLinearizable or ReadLocal) and acknowledging writes by ack
+// (AckCommit or AckEarly). reg may be nil.
+func NewServer(node consensus.Node, store *kv.Store, reads, ack string, reg prometheus.Registerer) (*Server, error) {
 	if reads != ReadLinearizable && reads != ReadLocal {
 		return nil, fmt.Errorf("kvhttp: read path %q: expected %s or %s", reads, ReadLinearizable, ReadLocal)
 	}
-	s := &Server{node: node, store: store, reads: reads}
+	if ack != AckCommit && ack != AckEarly {
+		return nil, fmt.Errorf("kvhttp: ack path %q: expected %s or %s", ack, AckCommit, AckEarly)
+	}
+	s := &Server{node: node, store: store, reads: reads, ack: ack}
 	if reg != nil {
 		m := &Metrics{
 			Requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "raftlab_kv_requests_total",
@@ -208,6 +229,11 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request, c kv.Command) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
+	if s.ack == AckEarly && s.node.Status().Leader {
+		s.proposeAsync(b)
+		writeJSON(w, http.StatusOK, kv.Result{OK: true, Value: c.Value, Found: c.Op != kv.OpDelete})
+		return
+	}
 	out, err := s.node.Propose(r.Context(), b)
 	if err != nil {
 		s.fail(w, err)
@@ -224,6 +250,20 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request, c kv.Command) {
 	}
 	writeJSON(w, http.StatusOK, res)
 }
+
+// proposeAsync is the defect of the leader-crash fault: the client has its
+// answer before the write is in a majority's log, so "acknowledged" no
+// longer means "will survive the leader".
+func (s *Server) proposeAsync(cmd []byte) {
+	s.wg.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = s.node.Propose(ctx, cmd)
+	})
+}
+
+// Wait waits for the writes proposeAsync still has in flight.
+func (s *Server) Wait() { s.wg.Wait() }
 
 // fail maps a consensus error to a status a client can act on: 421 means
 // "not here, nothing happened", 503 "the outcome is unknown, retry".

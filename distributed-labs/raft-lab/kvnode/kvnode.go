@@ -38,6 +38,7 @@ const (
 type Options struct {
 	Backend string        // BackendHashicorp or BackendOwn
 	Reads   string        // kvhttp.ReadLinearizable or kvhttp.ReadLocal
+	Ack     string        // kvhttp.AckCommit or kvhttp.AckEarly
 	Tick    time.Duration // Raft's heartbeat and election timeout
 	// LockStorage, when set, runs a lock worker against the protected
 	// storage at this host:port (the split-brain scenario).
@@ -50,7 +51,7 @@ type Options struct {
 	RegisterTTL time.Duration
 }
 
-const usage = "expected -backend=hashicorp|own -reads=linearizable|local -tick=DURATION -lock-storage=HOST:PORT -lock-ttl=DURATION -register=SERVICE -register-ttl=DURATION"
+const usage = "expected -backend=hashicorp|own -reads=linearizable|local -ack=commit|early -tick=DURATION -lock-storage=HOST:PORT -lock-ttl=DURATION -register=SERVICE -register-ttl=DURATION"
 
 // ParseFlags reads a node's command line.
 func ParseFlags(args []string) (Options, error) {
@@ -59,6 +60,7 @@ func ParseFlags(args []string) (Options, error) {
 	o := Options{}
 	fs.StringVar(&o.Backend, "backend", BackendHashicorp, "replicated log: hashicorp | own")
 	fs.StringVar(&o.Reads, "reads", kvhttp.ReadLinearizable, "read path: linearizable | local")
+	fs.StringVar(&o.Ack, "ack", kvhttp.AckCommit, "write acknowledgement: commit | early")
 	fs.DurationVar(&o.Tick, "tick", 300*time.Millisecond, "Raft heartbeat and election timeout")
 	fs.StringVar(&o.LockStorage, "lock-storage", "", "host:port of a protected storage: run a lock worker against it")
 	fs.DurationVar(&o.LockTTL, "lock-ttl", 500*time.Millisecond, "the lock worker's lease TTL")
@@ -72,6 +74,8 @@ func ParseFlags(args []string) (Options, error) {
 		return o, fmt.Errorf("node: -backend=%q: expected hashicorp or own", o.Backend)
 	case o.Reads != kvhttp.ReadLinearizable && o.Reads != kvhttp.ReadLocal:
 		return o, fmt.Errorf("node: -reads=%q: expected linearizable or local", o.Reads)
+	case o.Ack != kvhttp.AckCommit && o.Ack != kvhttp.AckEarly:
+		return o, fmt.Errorf("node: -ack=%q: expected commit or early", o.Ack)
 	case o.Tick < 10*time.Millisecond:
 		return o, fmt.Errorf("node: -tick=%s: expected at least 10ms", o.Tick)
 	case o.RegisterTTL != 0 && o.RegisterTTL < 30*time.Millisecond:
@@ -142,10 +146,11 @@ func Serve(ctx context.Context, self *node.Self, o Options) error {
 		return err
 	}
 	defer cn.Close()
-	api, err := kvhttp.NewServer(cn, store, o.Reads, self.Metrics)
+	api, err := kvhttp.NewServer(cn, store, o.Reads, o.Ack, self.Metrics)
 	if err != nil {
 		return err
 	}
+	defer api.Wait() // before the log closes: cn.Close is deferred earlier
 	mux := http.NewServeMux()
 	mux.Handle("/", api.Handler())
 	mux.HandleFunc("GET /echo", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, self.Name+"\n") })

@@ -71,5 +71,17 @@ func Lab(program string) runner.Lab {
 			Checks:  []runner.Check{{Metric: "requests_to_dead_after_lease", Op: runner.Above, Threshold: 5, Unit: "requests"}},
 			Run:     func(ctx context.Context, env *runner.Env) error { return runZombies(ctx, env, program) },
 		},
+		{
+			Fault:       "leader-crash",
+			Description: "the leader acknowledges a write when it takes it, and proposes it to the log in the background",
+			Symptom:     "after kill -9 of the leader under load, writes the clients were told succeeded are missing",
+			Tool:        "grep 'acknowledged write is missing' {dir}/lab.log | head",
+			// The acknowledged-write audit runs on both paths; only writes
+			// acknowledged before they were committed can go missing.
+			Culprit:       runner.Culprit{Func: "kvhttp.(*Server).proposeAsync", Frame: "scenarios.auditAcknowledged", Evidence: evidence.Log},
+			Checks:        []runner.Check{{Metric: "acknowledged_writes_lost", Op: runner.Above, Threshold: 0.5, Unit: "writes"}},
+			HistoryChecks: []runner.HistoryCheck{{Name: "no-lost-writes", Check: history.NoLostWrites()}},
+			Run:           func(ctx context.Context, env *runner.Env) error { return runLeaderCrash(ctx, env, program) },
+		},
 	}}
 }

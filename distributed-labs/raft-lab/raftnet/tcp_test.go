@@ -26,9 +26,20 @@ type node struct {
 	tcp   *TCP
 	stop  context.CancelFunc
 	wg    sync.WaitGroup
-	mu    sync.Mutex
-	state map[uint64]string
+	state *applied
 }
+
+// applied is a node's state machine: what it applied at each index. It
+// outlives a restart of the node, so a re-applied index is checked.
+type applied struct {
+	mu sync.Mutex
+	m  map[uint64]string
+	// conflicts counts entries applied at an index that already held
+	// another command: a broken log.
+	conflicts int
+}
+
+func newApplied() *applied { return &applied{m: map[uint64]string{}} }
 
 func listen(t *testing.T) net.Listener {
 	t.Helper()
@@ -39,6 +50,13 @@ func listen(t *testing.T) net.Listener {
 
 func startNode(t *testing.T, id int, ln net.Listener, addrs map[int]string, store raft.Storage) *node {
 	t.Helper()
+	return startNodeWith(t, id, ln, addrs, store, newApplied())
+}
+
+// startNodeWith starts a node whose applied state begins as state: what
+// it applied before a restart, so a re-applied index is checked against it.
+func startNodeWith(t *testing.T, id int, ln net.Listener, addrs map[int]string, store raft.Storage, state *applied) *node {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	tcp, err := NewTCP(ctx, id, addrs, Options{})
 	require.NoError(t, err)
@@ -48,7 +66,7 @@ func startNode(t *testing.T, id int, ln net.Listener, addrs map[int]string, stor
 	}
 	rn, err := raft.New(raft.Config{ID: id, Peers: ids, Storage: store, Transport: tcp, ElectionTicks: 10})
 	require.NoError(t, err)
-	n := &node{id: id, raft: rn, tcp: tcp, stop: cancel, state: map[uint64]string{}}
+	n := &node{id: id, raft: rn, tcp: tcp, stop: cancel, state: state}
 	n.wg.Add(3)
 	go func() { defer n.wg.Done(); _ = tcp.Serve(ctx, ln, rn) }()
 	go func() { defer n.wg.Done(); rn.Run(ctx, 5*time.Millisecond) }()
@@ -56,9 +74,12 @@ func startNode(t *testing.T, id int, ln net.Listener, addrs map[int]string, stor
 		defer n.wg.Done()
 		for m := range rn.Apply() {
 			if m.Command != nil {
-				n.mu.Lock()
-				n.state[m.Index] = string(m.Command)
-				n.mu.Unlock()
+				state.mu.Lock()
+				if prev, ok := state.m[m.Index]; ok && prev != string(m.Command) {
+					state.conflicts++
+				}
+				state.m[m.Index] = string(m.Command)
+				state.mu.Unlock()
 			}
 		}
 	}()
@@ -73,9 +94,9 @@ func (n *node) close() {
 }
 
 func (n *node) has(index uint64) (string, bool) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	v, ok := n.state[index]
+	n.state.mu.Lock()
+	defer n.state.mu.Unlock()
+	v, ok := n.state.m[index]
 	return v, ok
 }
 

@@ -227,3 +227,33 @@ func TestSameSeedSameRun(t *testing.T) {
 	t.Setenv("SEED", "12345")
 	assert.Equal(t, trace(), trace())
 }
+
+// TestFollowerCommitsOnlyWhatMatches: a follower with a stale tail learns
+// a commit index beyond what the append proved matches; it must commit
+// only through the matching prefix, not the stale entries after it.
+func TestFollowerCommitsOnlyWhatMatches(t *testing.T) {
+	st := NewMemoryStorage()
+	var log []Entry
+	for i := uint64(1); i <= 8; i++ {
+		term := uint64(1)
+		if i > 5 {
+			term = 2 // written by a leader of term 2 that never committed them
+		}
+		log = append(log, Entry{Index: i, Term: term, Data: []byte{byte(i)}})
+	}
+	require.NoError(t, st.Save(HardState{Term: 2}, log))
+	tr := &capture{}
+	n, err := New(Config{ID: 2, Peers: []int{1, 2, 3}, Storage: st, Transport: tr})
+	require.NoError(t, err)
+	defer n.Stop()
+
+	// The leader of term 3 has committed 8 entries of its own log, which
+	// agrees with ours only through 5. Its heartbeat proves that much.
+	n.Step(Message{Type: MsgApp, From: 1, To: 2, Term: 3, Index: 5, LogTerm: 1, Commit: 8})
+	assert.Equal(t, uint64(5), n.Status().Commit, "committed entries the append did not match")
+	msgs := tr.take()
+	require.Len(t, msgs, 1)
+	assert.Equal(t, uint64(5), msgs[0].Index)
+	assert.False(t, msgs[0].Reject)
+	assert.Len(t, n.Applied(), 5)
+}

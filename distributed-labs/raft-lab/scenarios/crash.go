@@ -45,7 +45,6 @@ func runLeaderCrash(ctx context.Context, env *runner.Env, program string) error 
 	}
 	h := env.History()
 	var acked, failed atomic.Int64
-	var lastAck atomic.Int64 // unix nanos of the latest acknowledgement
 	var killedAt atomic.Int64
 	var firstAfter atomic.Int64 // unix nanos of the first acknowledgement after the kill
 	load, stop := context.WithCancel(ctx)
@@ -59,6 +58,7 @@ func runLeaderCrash(ctx context.Context, env *runner.Env, program string) error 
 			every(load, 2*time.Millisecond, func(i int) {
 				elem := fmt.Sprintf("%d-%d", w, i)
 				op := h.Invoke(w, "add", "", elem)
+				sent := time.Now().UnixNano()
 				opCtx, cancel := context.WithTimeout(load, 3*time.Second)
 				defer cancel()
 				if _, err := clients[w].Put(opCtx, "w/"+elem, "1"); err != nil {
@@ -68,10 +68,10 @@ func runLeaderCrash(ctx context.Context, env *runner.Env, program string) error 
 				}
 				op.OK("")
 				acked.Add(1)
-				now := time.Now().UnixNano()
-				lastAck.Store(now)
-				if k := killedAt.Load(); k != 0 && now > k {
-					firstAfter.CompareAndSwap(0, now)
+				// Failover ends with the first write both sent and
+				// acknowledged after the kill.
+				if k := killedAt.Load(); k != 0 && sent > k {
+					firstAfter.CompareAndSwap(0, time.Now().UnixNano())
 				}
 			})
 		})

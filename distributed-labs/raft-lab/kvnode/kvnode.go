@@ -23,8 +23,11 @@ import (
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/connsplit"
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/consensus"
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/consensus/hashiraft"
+	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/consensus/ownraft"
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/kv"
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/kvhttp"
+	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/raft"
+	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/raftnet"
 	"github.com/architect-roadmap/architect-roadmap/labkit/node"
 )
 
@@ -136,7 +139,12 @@ func Serve(ctx context.Context, self *node.Self, o Options) error {
 	var cn consensus.Node
 	switch o.Backend {
 	case BackendOwn:
-		return errors.New("node: -backend=own: the lab's own Raft is not wired yet")
+		var stopOwn func()
+		cn, stopOwn, err = startOwn(ctx, self, peers, split, store, o.Tick)
+		if err != nil {
+			return err
+		}
+		defer stopOwn()
 	default:
 		trans := hashiraft.NewTCPTransport(split.Raft(), peers, os.Stderr)
 		cn, err = hashiraft.New(hashiraft.Config{ID: self.Name, Dir: filepath.Join(self.DataDir, "raft"),
@@ -183,4 +191,47 @@ func Serve(ctx context.Context, self *node.Self, o Options) error {
 		return fmt.Errorf("node: serve: %w", err)
 	}
 	return nil
+}
+
+// startOwn builds the lab's own Raft on raftnet's TCP transport and the
+// fsynced file storage in the node's data directory. tick is the election
+// timeout's base, as for hashicorp/raft: a raft tick is a tenth of it.
+func startOwn(ctx context.Context, self *node.Self, peers map[string]string, split *connsplit.Splitter,
+	store *kv.Store, tick time.Duration) (consensus.Node, func(), error) {
+	ids := []int{self.ID}
+	byID := map[int]string{}
+	for name, addr := range peers {
+		id, err := strconv.Atoi(strings.TrimPrefix(name, "node"))
+		if err != nil || !strings.HasPrefix(name, "node") || id <= 0 {
+			return nil, nil, fmt.Errorf("node: peer %q: expected a name nodeN", name)
+		}
+		ids = append(ids, id)
+		byID[id] = addr
+	}
+	fs, err := raft.OpenFileStorage(filepath.Join(self.DataDir, "ownraft"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("node: %w", err)
+	}
+	tcp, err := raftnet.NewTCP(ctx, self.ID, byID, raftnet.Options{})
+	if err != nil {
+		_ = fs.Close()
+		return nil, nil, fmt.Errorf("node: %w", err)
+	}
+	on, err := ownraft.New(ownraft.Config{ID: self.ID, Peers: ids, Storage: fs, Transport: tcp,
+		Tick: tick / 10, ElectionTicks: 10}, store)
+	if err != nil {
+		_ = tcp.Close()
+		_ = fs.Close()
+		return nil, nil, fmt.Errorf("node: %w", err)
+	}
+	serving, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = tcp.Serve(serving, split.Raft(), on) }()
+	return on, func() {
+		cancel()
+		<-done
+		_ = on.Close()
+		_ = tcp.Close()
+		_ = fs.Close()
+	}, nil
 }

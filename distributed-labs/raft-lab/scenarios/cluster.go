@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/consensus"
+	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/kvnode"
 	"github.com/architect-roadmap/architect-roadmap/labkit/netfault"
 	"github.com/architect-roadmap/architect-roadmap/labkit/node"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
@@ -32,6 +34,7 @@ type cluster struct {
 // node to node and client to node. Each node is told its peers as
 // "name=proxy", because the proxy to node2 differs for node1 and node3.
 func startCluster(ctx context.Context, env *runner.Env, program string, n int, args ...string) (*cluster, error) {
+	args = append([]string{"-backend=" + Backend()}, args...)
 	nodes, err := node.New(node.Config{Program: program, Args: args, N: n, Dir: env.Dir, Env: env})
 	if err != nil {
 		return nil, err
@@ -123,6 +126,31 @@ func (c *cluster) node(name string) *node.Node {
 		}
 	}
 	return nil
+}
+
+// BackendEnv names the environment variable that picks the nodes' Raft:
+// hashicorp (the default) or own.
+const BackendEnv = "RAFT_BACKEND"
+
+// Backend is the Raft the scenarios' nodes run.
+func Backend() string {
+	if b := os.Getenv(BackendEnv); b != "" {
+		return b
+	}
+	return kvnode.BackendHashicorp
+}
+
+// checkBackend is the lab's preflight: a bad RAFT_BACKEND is a one-line
+// error before any node starts.
+func checkBackend(context.Context) (string, error) {
+	switch b := Backend(); b {
+	case kvnode.BackendHashicorp:
+		return "raft: hashicorp/raft v1.8.0 with raft-boltdb (set RAFT_BACKEND=own for the lab's own Raft)", nil
+	case kvnode.BackendOwn:
+		return "raft: the lab's own (raft/, raftnet/) (RAFT_BACKEND=own)", nil
+	default:
+		return "", fmt.Errorf("%s=%q: expected hashicorp or own", BackendEnv, b)
+	}
 }
 
 // phaseTimeout bounds one phase of a scenario: far beyond what a loaded

@@ -46,6 +46,11 @@ type Node struct {
 	mu      sync.Mutex
 	applied uint64
 	waiters map[uint64]waiter
+	// early holds what was applied at an index while a Propose was still
+	// returning from the core: the leader's fsync runs inside rn.Propose,
+	// and the entry can commit and apply before the proposer registers.
+	early     map[uint64]applied
+	proposing int
 	// advanced is closed and replaced each time applied moves: the
 	// broadcast LinearRead waits on.
 	advanced  chan struct{}
@@ -57,6 +62,15 @@ type waiter struct {
 	term uint64
 	done chan outcome
 }
+
+type applied struct {
+	term uint64
+	out  outcome
+}
+
+// earlyLimit bounds the parked results nobody claimed (a proposer whose
+// context ended first).
+const earlyLimit = 1024
 
 type outcome struct {
 	result any
@@ -83,7 +97,7 @@ func New(cfg Config, f consensus.FSM) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ownraft: %w", err)
 	}
-	n := &Node{rn: rn, fsm: f, cfg: cfg, stop: make(chan struct{}), waiters: map[uint64]waiter{},
+	n := &Node{rn: rn, fsm: f, cfg: cfg, stop: make(chan struct{}), waiters: map[uint64]waiter{}, early: map[uint64]applied{},
 		advanced: make(chan struct{})}
 	n.wg.Add(2)
 	go n.ticker()
@@ -146,6 +160,7 @@ func (n *Node) applyOne(m raft.ApplyMsg) {
 		n.failAll(fmt.Errorf("ownraft: restore snapshot at %d: %w", m.Index, err))
 		return
 	}
+	_, waited := n.waiters[m.Index]
 	for idx, w := range n.waiters {
 		if idx > m.Index {
 			continue
@@ -157,6 +172,16 @@ func (n *Node) applyOne(m raft.ApplyMsg) {
 			w.done <- outcome{err: fmt.Errorf("%w: the entry at index %d is not the one proposed", consensus.ErrLostLeadership, idx)}
 		}
 		delete(n.waiters, idx)
+	}
+	if !waited && n.proposing > 0 && m.Snapshot == nil {
+		n.early[m.Index] = applied{term: m.Term, out: outcome{result: result}}
+		if len(n.early) > earlyLimit {
+			for idx := range n.early {
+				if idx+earlyLimit < m.Index {
+					delete(n.early, idx)
+				}
+			}
+		}
 	}
 	n.applied = m.Index
 	close(n.advanced)
@@ -190,17 +215,35 @@ func (n *Node) notLeader() error {
 // Propose appends cmd and waits until the entry it became is applied here.
 func (n *Node) Propose(ctx context.Context, cmd []byte) (any, error) {
 	done := make(chan outcome, 1)
-	// The waiter is registered under the same lock the apply loop takes,
-	// so the entry cannot be applied between Propose and registration.
 	n.mu.Lock()
 	if n.stopped {
 		n.mu.Unlock()
 		return nil, fmt.Errorf("ownraft: %w", raft.ErrStopped)
 	}
+	n.proposing++
+	n.mu.Unlock()
+	// Not under n.mu: rn.Propose runs the leader's fsync, and concurrent
+	// proposals must reach the core together for group commit to batch
+	// them. An entry applied before the waiter exists is parked in early.
 	index, term, leader := n.rn.Propose(cmd)
+	n.mu.Lock()
+	n.proposing--
 	if !leader {
 		n.mu.Unlock()
 		return nil, n.notLeader()
+	}
+	if a, ok := n.early[index]; ok {
+		delete(n.early, index)
+		n.mu.Unlock()
+		if a.term != term {
+			return nil, fmt.Errorf("%w: the entry at index %d is not the one proposed", consensus.ErrLostLeadership, index)
+		}
+		return a.out.result, a.out.err
+	}
+	if n.applied >= index {
+		// Applied, then pruned or passed over: the outcome is unknown.
+		n.mu.Unlock()
+		return nil, fmt.Errorf("%w: index %d applied before its proposer could see it", consensus.ErrLostLeadership, index)
 	}
 	n.waiters[index] = waiter{term: term, done: done}
 	n.mu.Unlock()

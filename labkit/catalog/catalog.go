@@ -50,7 +50,9 @@ func Stages() []Stage {
 			[]string{"hot-key", "big-key", "cache-penetration", "cache-avalanche", "cache-breakdown"},
 			[]string{"slowlog.txt"}},
 		{6, "Kafka", "Kafka", "Kafka：迷你消息队列", "middleware-labs/kafka-lab", Planned, nil, nil},
-		{7, "distributed systems", "Distributed systems", "分布式系统", "distributed-labs/raft-lab", Planned, nil, nil},
+		{7, "distributed systems", "Distributed systems", "分布式系统", "distributed-labs/raft-lab", Ready,
+			[]string{"network-partition", "split-brain", "clock-rollback", "zombie-instances", "leader-crash"},
+			[]string{"linearizability.html", "history.json"}},
 		{8, "observability", "Observability", "可观测性", "projects/lab-8-observability", Planned, nil, nil},
 		{9, "mini e-commerce (capstone)", "Mini e-commerce", "迷你电商（综合项目）", "projects/lab-9-mini-amazon", Planned, nil, nil},
 	}

@@ -22,5 +22,5 @@ func TestMain(m *testing.M) {
 }
 
 func TestScenarios(t *testing.T) {
-	labtest.Run(t, scenarios.Lab(os.Args[0]), labtest.NotInCatalog())
+	labtest.Run(t, scenarios.Lab(os.Args[0]))
 }

@@ -103,9 +103,13 @@ func (r *Registry) Register(ctx context.Context, inst Instance, ttl time.Duratio
 
 func (r *Registry) put(ctx context.Context, inst Instance, ttl time.Duration) error {
 	inst.EndsMS = 0
+	// exercise:begin zombie-instances
 	if ttl > 0 {
 		inst.EndsMS = r.now().Add(ttl).UnixMilli()
 	}
+	// exercise:stub
+	// _ = ttl // registered for good: nobody will ever notice it is gone
+	// exercise:end
 	b, err := json.Marshal(inst)
 	if err != nil {
 		return fmt.Errorf("discovery: %w", err)

@@ -147,7 +147,12 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, GetReply{Value: e.Value, Found: found, Rev: e.ModRev, StoreRev: rev})
 		return
 	}
+	// exercise:begin network-partition
 	err := s.node.LinearRead(r.Context(), func() { e, found, rev = s.store.GetAt(key) })
+	// exercise:stub
+	// e, found, rev = s.readLocal(key)
+	// var err error
+	// exercise:end
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -234,7 +239,12 @@ func (s *Server) propose(w http.ResponseWriter, r *http.Request, c kv.Command) {
 		writeJSON(w, http.StatusOK, kv.Result{OK: true, Value: c.Value, Found: c.Op != kv.OpDelete})
 		return
 	}
+	// exercise:begin leader-crash
 	out, err := s.node.Propose(r.Context(), b)
+	// exercise:stub
+	// s.proposeAsync(b)
+	// out, err := any(kv.Result{OK: true, Value: c.Value, Found: c.Op != kv.OpDelete}), error(nil)
+	// exercise:end
 	if err != nil {
 		s.fail(w, err)
 		return

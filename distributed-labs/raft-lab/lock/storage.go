@@ -52,12 +52,16 @@ func NewStorage(fenced bool, log *zap.Logger) *Storage {
 func (s *Storage) Write(token uint64, writer, data string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// exercise:begin split-brain
 	if s.fenced && token < s.highest {
 		s.counts.Rejected++
 		s.log.Info("rejected a write with a stale fencing token",
 			zap.String("writer", writer), zap.Uint64("token", token), zap.Uint64("highest", s.highest))
 		return fmt.Errorf("%w: %d < %d", ErrStaleToken, token, s.highest)
 	}
+	// exercise:stub
+	// _ = token // every write is taken, whoever holds the lock now
+	// exercise:end
 	s.audit(token, writer)
 	s.records = append(s.records, Record{Token: token, Writer: writer, Data: data})
 	s.counts.Accepted++

@@ -115,10 +115,10 @@ func NewServer(node consensus.Node, store *kv.Store, reads, ack string, reg prom
 // Handler is the API's mux.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /kv/{key}", s.count("get", s.handleGet))
-	mux.HandleFunc("PUT /kv/{key}", s.count("put", s.handlePut))
-	mux.HandleFunc("DELETE /kv/{key}", s.count("delete", s.handleDelete))
-	mux.HandleFunc("POST /cas/{key}", s.count("cas", s.handleCAS))
+	mux.HandleFunc("GET /kv/{key...}", s.count("get", s.handleGet))
+	mux.HandleFunc("PUT /kv/{key...}", s.count("put", s.handlePut))
+	mux.HandleFunc("DELETE /kv/{key...}", s.count("delete", s.handleDelete))
+	mux.HandleFunc("POST /cas/{key...}", s.count("cas", s.handleCAS))
 	mux.HandleFunc("GET /keys", s.count("keys", s.handleKeys))
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, s.node.Status()) })
 	return mux

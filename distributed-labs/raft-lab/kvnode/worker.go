@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/discovery"
@@ -32,6 +33,11 @@ func runWorker(ctx context.Context, self *node.Self, addrs map[string]string, st
 	store := lock.NewStorageClient(storageAddr)
 	defer store.HTTP.CloseIdleConnections()
 	locker := &lock.Locker{KV: cl, Key: lockKey, Owner: self.Name, TTL: ttl}
+	expiries := prometheus.NewCounter(prometheus.CounterOpts{Name: "raftlab_lock_lease_expiries_total",
+		Help: "Lock leases this node's worker lost before it released them."})
+	if err := self.Metrics.Register(expiries); err != nil {
+		self.Log.Error("register metric", zap.Error(err))
+	}
 	for ctx.Err() == nil {
 		lease, err := locker.Acquire(ctx, 50*time.Millisecond)
 		if err != nil {
@@ -43,6 +49,9 @@ func runWorker(ctx context.Context, self *node.Self, addrs map[string]string, st
 		err = writeJobs(hold, sess, store, self.Name)
 		cancel()
 		sess.Wait()
+		if errors.Is(sess.Err(), lock.ErrLeaseLost) || errors.Is(err, lock.ErrStaleToken) {
+			expiries.Inc()
+		}
 		self.Log.Info("lock released", zap.Uint64("token", lease.Token), zap.NamedError("why", errors.Join(err, sess.Err())))
 	}
 }

@@ -52,6 +52,12 @@ func runClockRollback(ctx context.Context, env *runner.Env) error {
 		})
 	}
 	defer func() { stop(); wg.Wait() }()
+	var duplicates atomic.Int64
+	if err := counter(env, "raftlab_duplicate_ids_total", "IDs the uniqueness checker found issued more than once.",
+		func() float64 { return float64(duplicates.Load()) }); err != nil {
+		stop()
+		return err
+	}
 	env.Series("ids_issued", func() float64 { return float64(issued.Load()) })
 	env.Series("ids_refused", func() float64 { return float64(refused.Load()) })
 
@@ -72,6 +78,7 @@ func runClockRollback(ctx context.Context, env *runner.Env) error {
 	stop()
 	wg.Wait()
 	dups, extra := checker.Report(env.Log, 50)
+	duplicates.Store(int64(len(dups)))
 	env.Record("duplicate_ids", float64(len(dups)))
 	env.Record("duplicate_copies", float64(extra))
 	env.Record("ids_checked", float64(checker.Len()))

@@ -9,6 +9,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/consensus"
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/kvnode"
 	"github.com/architect-roadmap/architect-roadmap/labkit/netfault"
@@ -124,6 +126,15 @@ func (c *cluster) node(name string) *node.Node {
 		if n.Name() == name {
 			return n
 		}
+	}
+	return nil
+}
+
+// counter exports a count the scenario keeps as a Prometheus counter on the
+// runner's /metrics, for the lab's alert rules.
+func counter(env *runner.Env, name, help string, value func() float64) error {
+	if err := env.Metrics.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, value)); err != nil {
+		return fmt.Errorf("scenarios: register %s: %w", name, err)
 	}
 	return nil
 }

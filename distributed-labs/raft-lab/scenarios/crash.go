@@ -118,6 +118,10 @@ func runLeaderCrash(ctx context.Context, env *runner.Env, program string) error 
 	op.OK(strings.Join(elems, ","))
 
 	lost := auditAcknowledged(env.Log, h.Ops(), entries)
+	if err := counter(env, "raftlab_acknowledged_writes_lost_total", "Acknowledged writes missing from the final read.",
+		func() float64 { return float64(lost) }); err != nil {
+		return err
+	}
 	env.Record("acknowledged_writes_lost", float64(lost))
 	env.Record("writes_acknowledged", float64(acked.Load()))
 	env.Record("writes_failed_after_kill", float64(failed.Load()-failedAtKill))

@@ -46,6 +46,10 @@ func runPartition(ctx context.Context, env *runner.Env, program string) error {
 	env.Event("leader", old+" leads")
 	cl := kvhttp.NewClient("partition", c.addrs, 500*time.Millisecond, kvhttp.WithLog(env.Log))
 	defer cl.Close()
+	if err := counter(env, "raftlab_stale_reads_total", "Reads whose answer was older than a write the client was already acknowledged.",
+		func() float64 { return float64(cl.Stale()) }); err != nil {
+		return err
+	}
 	h := env.History()
 
 	var acked, pinnedAnswered atomic.Int64

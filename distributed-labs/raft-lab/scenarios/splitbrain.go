@@ -33,6 +33,14 @@ func runSplitBrain(ctx context.Context, env *runner.Env, program string) error {
 	if err != nil {
 		return err
 	}
+	if err := counter(env, "raftlab_lock_stale_writes_accepted_total", "Writes the protected storage took from an older lock holder after a newer one's.",
+		func() float64 { return float64(store.Counts().StaleAccepted) }); err != nil {
+		return err
+	}
+	if err := counter(env, "raftlab_lock_stale_writes_rejected_total", "Writes the protected storage refused for a stale fencing token.",
+		func() float64 { return float64(store.Counts().Rejected) }); err != nil {
+		return err
+	}
 	env.Series("storage_writes_accepted", func() float64 { return float64(store.Counts().Accepted) })
 	env.Series("storage_stale_writes_rejected", func() float64 { return float64(store.Counts().Rejected) })
 	last := func() lock.Record {

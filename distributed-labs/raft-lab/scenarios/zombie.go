@@ -60,6 +60,10 @@ func runZombies(ctx context.Context, env *runner.Env, program string) error {
 		victim                         atomic.Value // string: the killed instance's ID
 		killedAt                       atomic.Int64 // unix nanos
 	)
+	if err := counter(env, "raftlab_requests_to_dead_instances_total", "Requests the balancer sent to an instance after it was killed.",
+		func() float64 { return float64(toDead.Load()) }); err != nil {
+		return err
+	}
 	env.Series("requests_failed", func() float64 { return float64(failed.Load()) })
 	env.Series("requests_to_dead_instances", func() float64 { return float64(toDead.Load()) })
 	for range 4 {

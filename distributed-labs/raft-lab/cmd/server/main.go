@@ -42,7 +42,9 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	host := fs.String("host", "127.0.0.1", "interface to listen on (0.0.0.0 in a container)")
 	base := fs.Int("port", 7101, "the first node's port; the others follow it")
+	debugBase := fs.Int("debug-port", 0, "the first node's debug (pprof, /metrics) port; 0 picks free ones")
 	n := fs.Int("nodes", 3, "cluster size (3 or 5)")
 	data := fs.String("data", filepath.Join(os.TempDir(), "raft-lab-serve"), "data directory, one folder per node")
 	backend := fs.String("backend", kvnode.BackendHashicorp, "hashicorp | own")
@@ -70,15 +72,23 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
+	// The nodes share this process: peers always dial loopback.
 	addr := func(i int) string { return "127.0.0.1:" + strconv.Itoa(*base+i-1) }
+	listen := func(i int) string { return net.JoinHostPort(*host, strconv.Itoa(*base+i-1)) }
+	debugAddr := func(i int) string {
+		if *debugBase == 0 {
+			return net.JoinHostPort(*host, "0")
+		}
+		return net.JoinHostPort(*host, strconv.Itoa(*debugBase+i-1))
+	}
 	var wg sync.WaitGroup
 	errs := make(chan error, *n)
 	for i := 1; i <= *n; i++ {
-		ln, err := net.Listen("tcp", addr(i))
+		ln, err := net.Listen("tcp", listen(i))
 		if err != nil {
 			stop()
 			wg.Wait()
-			return fmt.Errorf("listen on %s: %w (is another server running?)", addr(i), err)
+			return fmt.Errorf("listen on %s: %w (is another server running?)", listen(i), err)
 		}
 		name := "node" + strconv.Itoa(i)
 		var peers []string
@@ -88,7 +98,7 @@ func run(args []string) error {
 			}
 		}
 		reg := telemetry.NewRegistry()
-		dbg, err := debugserver.Start("127.0.0.1:0", reg)
+		dbg, err := debugserver.Start(debugAddr(i), reg)
 		if err != nil {
 			_ = ln.Close()
 			stop()

@@ -180,3 +180,44 @@ func TestSegmentsFromSeveralAllocatorsAreUnique(t *testing.T) {
 	_, err := idgen.NewSegments(store, "x", 1)
 	assert.ErrorContains(t, err, "expected at least 10")
 }
+
+func BenchmarkSnowflake(b *testing.B) {
+	g, err := idgen.NewSnowflake(idgen.Config{Node: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range b.N {
+		if _, err := g.Next(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSegments(b *testing.B) {
+	s, err := idgen.NewSegments(storeKV{kv.New()}, "ids/bench", 1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for range b.N {
+		if _, err := s.Next(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkChecker(b *testing.B) {
+	ids := make([]int64, 1_000_000)
+	for i := range ids {
+		ids[i] = int64(i * 7919 % len(ids))
+	}
+	b.ResetTimer()
+	for range b.N {
+		var c idgen.Checker
+		c.Add(ids)
+		if dups, _ := c.Duplicates(); len(dups) != 0 {
+			b.Fatal("duplicates in a permutation")
+		}
+	}
+}

@@ -51,7 +51,7 @@ func (m *mesh) remove(id int) {
 	}
 }
 
-func startOwn(t *testing.T, ids []string, stores []*kv.Store) []consensus.Node {
+func startOwn(t testing.TB, ids []string, stores []*kv.Store) []consensus.Node {
 	t.Helper()
 	m := &mesh{inboxes: map[int]chan raft.Message{}, nodes: map[int]*ownraft.Node{}}
 	var peers []int

@@ -36,14 +36,20 @@ func (e *StatusError) Error() string { return fmt.Sprintf("kvhttp: %d: %s", e.Co
 
 // Client talks to a cluster: it remembers the leader, follows 421 hints,
 // and retries a write with the same client id and sequence number until it
-// is acknowledged or ctx ends, so the write applies at most once.
+// is acknowledged or ctx ends, so the write applies at most once. Reads may
+// run concurrently; writes through one Client run one at a time.
 type Client struct {
 	id    string
 	addrs map[string]string // node ID → address to dial
 	order []string
 	http  *http.Client
-	seq   atomic.Uint64
-	log   *zap.Logger
+	// writeMu keeps one write in flight per client: the state machine keeps
+	// a client's last sequence number only (Raft thesis §6.3), so two
+	// concurrent writes could arrive out of order and the older be refused.
+	// Use one Client per concurrent writer.
+	writeMu sync.Mutex
+	seq     uint64
+	log     *zap.Logger
 	// seen is the highest store revision any answer to this client has
 	// reflected: a later answer reflecting less comes from the past.
 	seen  atomic.Uint64
@@ -169,8 +175,11 @@ func (c *Client) write(ctx context.Context, method, path string, q url.Values, b
 	if q == nil {
 		q = url.Values{}
 	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.seq++
 	q.Set("client", c.id)
-	q.Set("seq", strconv.FormatUint(c.seq.Add(1), 10))
+	q.Set("seq", strconv.FormatUint(c.seq, 10))
 	path += "?" + q.Encode()
 	var out kv.Result
 	err := c.retry(ctx, func(node string) error { return c.do(ctx, node, method, path, body, &out) })

@@ -2,9 +2,11 @@ package kvhttp_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,14 +26,14 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // backend starts n consensus nodes, each driving its own store, in process.
 type backend struct {
 	name  string
-	start func(t *testing.T, ids []string, stores []*kv.Store) []consensus.Node
+	start func(t testing.TB, ids []string, stores []*kv.Store) []consensus.Node
 }
 
 var backends = []backend{
 	{name: "hashicorp", start: startHashicorp},
 }
 
-func startHashicorp(t *testing.T, ids []string, stores []*kv.Store) []consensus.Node {
+func startHashicorp(t testing.TB, ids []string, stores []*kv.Store) []consensus.Node {
 	t.Helper()
 	trans := make([]*raft.InmemTransport, len(ids))
 	for i, id := range ids {
@@ -61,7 +63,7 @@ type cluster struct {
 	ids     []string
 }
 
-func startCluster(t *testing.T, b backend, n int) *cluster {
+func startCluster(t testing.TB, b backend, n int) *cluster {
 	t.Helper()
 	c := &cluster{addrs: map[string]string{}}
 	stores := make([]*kv.Store, n)
@@ -86,7 +88,7 @@ func startCluster(t *testing.T, b backend, n int) *cluster {
 	return c
 }
 
-func (c *cluster) leader(t *testing.T, except int) int {
+func (c *cluster) leader(t testing.TB, except int) int {
 	t.Helper()
 	var at int
 	require.Eventually(t, func() bool {
@@ -174,6 +176,19 @@ func TestKVOnEachBackend(t *testing.T) {
 				assert.Equal(t, revs[0], revs[1], "the retry returns the first application's revision")
 			})
 
+			t.Run("concurrent writes through one client all apply", func(t *testing.T) {
+				var wg sync.WaitGroup
+				for g := range 8 {
+					wg.Go(func() {
+						for i := range 10 {
+							_, err := cl.Put(ctx(t), fmt.Sprintf("c%d-%d", g, i), "v")
+							assert.NoError(t, err)
+						}
+					})
+				}
+				wg.Wait()
+			})
+
 			t.Run("a follower refuses and names the leader", func(t *testing.T) {
 				l := c.leader(t, -1)
 				f := (l + 1) % len(c.nodes)
@@ -216,4 +231,10 @@ func TestKVOnEachBackend(t *testing.T) {
 			})
 		})
 	}
+}
+
+func startClusterB(b *testing.B, be backend) *cluster {
+	c := startCluster(b, be, 3)
+	c.leader(b, -1)
+	return c
 }

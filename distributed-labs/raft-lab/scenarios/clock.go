@@ -77,6 +77,7 @@ func runClockRollback(ctx context.Context, env *runner.Env) error {
 	}
 	stop()
 	wg.Wait()
+	recordSignals(env, int(issued.Load()+refused.Load()), int(refused.Load()))
 	dups, extra := checker.Report(env.Log, 50)
 	duplicates.Store(int64(len(dups)))
 	env.Record("duplicate_ids", float64(len(dups)))

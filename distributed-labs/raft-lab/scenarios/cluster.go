@@ -13,6 +13,7 @@ import (
 
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/consensus"
 	"github.com/architect-roadmap/architect-roadmap/distributed-labs/raft-lab/kvnode"
+	"github.com/architect-roadmap/architect-roadmap/labkit/history"
 	"github.com/architect-roadmap/architect-roadmap/labkit/netfault"
 	"github.com/architect-roadmap/architect-roadmap/labkit/node"
 	"github.com/architect-roadmap/architect-roadmap/labkit/runner"
@@ -137,6 +138,30 @@ func counter(env *runner.Env, name, help string, value func() float64) error {
 		return fmt.Errorf("scenarios: register %s: %w", name, err)
 	}
 	return nil
+}
+
+// The lab's common signals: what every scenario's clients did and how
+// many of their operations failed or ended unknown, whatever the fault.
+const (
+	signalOps    = "client_ops"
+	signalErrors = "client_errors"
+)
+
+func recordSignals(env *runner.Env, ops, errors int) {
+	env.Record(signalOps, float64(ops))
+	env.Record(signalErrors, float64(errors))
+}
+
+// recordHistorySignals records the signals from the scenario's history.
+func recordHistorySignals(env *runner.Env) {
+	ops := env.History().Ops()
+	failed := 0
+	for _, op := range ops {
+		if op.Outcome != history.OK {
+			failed++
+		}
+	}
+	recordSignals(env, len(ops), failed)
 }
 
 // BackendEnv names the environment variable that picks the nodes' Raft:

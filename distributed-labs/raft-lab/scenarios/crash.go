@@ -122,6 +122,7 @@ func runLeaderCrash(ctx context.Context, env *runner.Env, program string) error 
 		func() float64 { return float64(lost) }); err != nil {
 		return err
 	}
+	recordHistorySignals(env)
 	env.Record("acknowledged_writes_lost", float64(lost))
 	env.Record("writes_acknowledged", float64(acked.Load()))
 	env.Record("writes_failed_after_kill", float64(failed.Load()-failedAtKill))

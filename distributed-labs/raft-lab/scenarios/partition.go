@@ -132,6 +132,7 @@ func runPartition(ctx context.Context, env *runner.Env, program string) error {
 	}
 	stop()
 	wg.Wait()
+	recordHistorySignals(env)
 	env.Record("stale_reads", float64(staleReads(h.Ops())))
 	env.Record("client_stale_warnings", float64(cl.Stale()))
 	return nil

@@ -19,7 +19,8 @@ const Title = "Distributed systems"
 // Lab is lab 7. program is the node executable: cmd/lab itself, or a test
 // binary, which become a node when labkit/node starts them as a child.
 func Lab(program string) runner.Lab {
-	return runner.Lab{Number: 7, Title: Title, Window: 3 * time.Second, NoTrace: true, Preflight: checkBackend, Scenarios: []runner.Scenario{
+	return runner.Lab{Number: 7, Title: Title, Window: 3 * time.Second, NoTrace: true, Preflight: checkBackend,
+		Signals: []string{signalOps, signalErrors}, Scenarios: []runner.Scenario{
 		{
 			Fault:       "network-partition",
 			Description: "nodes answer reads from their own copy, with no ReadIndex or leader check; the leader is cut off with a minority",

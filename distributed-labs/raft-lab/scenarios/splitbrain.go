@@ -88,6 +88,7 @@ func runSplitBrain(ctx context.Context, env *runner.Env, program string) error {
 		_ = sleep(ctx, rest)
 	}
 	cs := store.Counts()
+	recordSignals(env, cs.Accepted+cs.Rejected, cs.Rejected)
 	env.Record("stale_writes_accepted", float64(cs.StaleAccepted))
 	env.Record("stale_writes_rejected", float64(cs.Rejected))
 	env.Record("writes_accepted", float64(cs.Accepted))

@@ -113,6 +113,7 @@ func runZombies(ctx context.Context, env *runner.Env, program string) error {
 	}
 	stop()
 	wg.Wait()
+	recordSignals(env, int(ok.Load()+failed.Load()), int(failed.Load()))
 	env.Record("requests_to_dead_after_lease", float64(toDeadLate.Load()))
 	env.Record("requests_to_dead_instances", float64(toDead.Load()))
 	env.Record("requests_failed", float64(failed.Load()))

@@ -127,6 +127,9 @@ func runLeaderCrash(ctx context.Context, env *runner.Env, program string) error 
 	env.Record("writes_acknowledged", float64(acked.Load()))
 	env.Record("writes_failed_after_kill", float64(failed.Load()-failedAtKill))
 	env.Record("leader_failover_ms", float64(time.Duration(firstAfter.Load()-killedAt.Load()).Milliseconds()))
+	blocked, longest := inFlightAt(h.Ops(), time.Unix(0, killedAt.Load()))
+	env.Record("writes_in_flight_at_kill", float64(blocked))
+	env.Record("longest_write_across_kill_ms", float64(longest.Milliseconds()))
 	return nil
 }
 
@@ -148,4 +151,19 @@ func auditAcknowledged(log *zap.Logger, ops []history.Op, final map[string]kv.En
 		}
 	}
 	return lost
+}
+
+// inFlightAt counts the writes that were in flight when the leader died
+// (invoked before, returned after) and the longest of them: how long a
+// client was blocked by the failover.
+func inFlightAt(ops []history.Op, kill time.Time) (int, time.Duration) {
+	n, longest := 0, time.Duration(0)
+	for _, op := range ops {
+		if op.Kind != "add" || !op.Call.Before(kill) || !op.Return.After(kill) {
+			continue
+		}
+		n++
+		longest = max(longest, op.Return.Sub(op.Call))
+	}
+	return n, longest
 }

@@ -26,7 +26,8 @@ LAB_DIR_2 := projects/lab-2-middleware
 LAB_DIR_3 := projects/lab-3-user-service
 LAB_DIR_5 := middleware-labs/redis-lab
 LAB_DIR_6 := middleware-labs/kafka-lab
-LABS := 0 1 2 3 5 6
+LAB_DIR_7 := distributed-labs/raft-lab
+LABS := 0 1 2 3 5 6 7
 
 # Optional knobs: fault=off|on|compare|list|mystery|NAME[,NAME]  duration=3s  out=DIR  lang=en|zh (make labs)
 # seed=N  answer=NAME (with the seed of a mystery run).

@@ -79,6 +79,7 @@ var profiles = map[string][]string{
 	"lab-3":         {"user-service", "auth", "mysql", "redis"},
 	"lab-5":         {"mini-redis", "redis", "postgres"},
 	"lab-6":         {"mini-kafka"},
+	"lab-7":         {"raft-lab"},
 	"observability": {"prometheus", "grafana", "otel-collector", "jaeger", "loki", "promtail"},
 	"redis":         {"redis"},
 	"mysql":         {"mysql"},

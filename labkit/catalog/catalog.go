@@ -51,7 +51,9 @@ func Stages() []Stage {
 			[]string{"slowlog.txt"}},
 		{6, "Kafka", "Kafka", "Kafka：迷你消息队列", "middleware-labs/kafka-lab", Ready,
 			[]string{"consumer-backlog", "duplicate-consumption", "ordering-broken", "rebalance-storm"}, nil},
-		{7, "distributed systems", "Distributed systems", "分布式系统", "distributed-labs/raft-lab", Planned, nil, nil},
+		{7, "distributed systems", "Distributed systems", "分布式系统", "distributed-labs/raft-lab", Ready,
+			[]string{"network-partition", "split-brain", "clock-rollback", "zombie-instances", "leader-crash"},
+			[]string{"linearizability.html", "history.json"}},
 		{8, "observability", "Observability", "可观测性", "projects/lab-8-observability", Planned, nil, nil},
 		{9, "mini e-commerce (capstone)", "Mini e-commerce", "迷你电商（综合项目）", "projects/lab-9-mini-amazon", Planned, nil, nil},
 	}

@@ -394,20 +394,24 @@ func scanLeaf(page []byte, from, to []byte, fn func(k, v []byte) bool) (more boo
 	return true, v.first(), nil
 }
 
-// Destroy frees every page of the tree.
-func (t *Tree) Destroy() error { return t.destroy(t.root) }
-
-func (t *Tree) destroy(id uint64) error {
-	n, err := t.load(id)
-	if err != nil {
-		return err
-	}
-	for _, c := range n.children {
-		if err := t.destroy(c); err != nil {
+// Pages lists every page of the tree, children before their parent.
+func (t *Tree) Pages() ([]uint64, error) {
+	var out []uint64
+	var walk func(id uint64) error
+	walk = func(id uint64) error {
+		n, err := t.load(id)
+		if err != nil {
 			return err
 		}
+		for _, c := range n.children {
+			if err := walk(c); err != nil {
+				return err
+			}
+		}
+		out = append(out, id)
+		return nil
 	}
-	return t.free(id)
+	return out, walk(t.root)
 }
 
 // Height is the number of levels (1 for a lone leaf).

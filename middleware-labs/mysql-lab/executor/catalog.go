@@ -44,7 +44,7 @@ type Table struct {
 	nextID int64
 }
 
-func (t *Table) dataTree() string             { return "t:" + t.Name }
+func (t *Table) dataTree() string           { return "t:" + t.Name }
 func (t *Table) indexTree(ix *Index) string { return "i:" + t.Name + ":" + ix.Name }
 
 func (t *Table) column(name string) int {

@@ -1,7 +1,6 @@
 package executor
 
 import (
-
 	"github.com/architect-roadmap/architect-roadmap/middleware-labs/mysql-lab/sqlparser"
 )
 

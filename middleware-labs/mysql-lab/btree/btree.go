@@ -20,6 +20,12 @@ import (
 // entries per page, which splits need.
 var ErrTooLarge = errors.New("btree: key or value too large for the page size")
 
+// maxDepth bounds a descent: a corrupted child pointer that loops back up the
+// tree must be an error, not a hang. 2^64 keys fit in far fewer levels.
+const maxDepth = 64
+
+var errCycle = fmt.Errorf("%w: the tree is deeper than %d levels: a cycle", pager.ErrCorrupt, maxDepth)
+
 // Tree is one B+tree. Root changes when the root splits or collapses; the
 // owner persists it.
 type Tree struct {
@@ -66,7 +72,10 @@ func (t *Tree) check(key, val []byte) error {
 // Get returns a copy of key's value.
 func (t *Tree) Get(key []byte) ([]byte, bool, error) {
 	id := t.root
-	for {
+	for depth := 0; ; depth++ {
+		if depth > maxDepth {
+			return nil, false, errCycle
+		}
 		pg, err := t.pool.Fetch(id)
 		if err != nil {
 			return nil, false, err
@@ -134,7 +143,7 @@ func (t *Tree) Put(key, val []byte) (replaced bool, err error) {
 	if err := t.check(key, val); err != nil {
 		return false, err
 	}
-	replaced, sep, right, err := t.insert(t.root, key, val)
+	replaced, sep, right, err := t.insert(t.root, key, val, 0)
 	if err != nil || right == 0 {
 		return replaced, err
 	}
@@ -148,46 +157,79 @@ func (t *Tree) Put(key, val []byte) (replaced bool, err error) {
 }
 
 // insert puts key under page id; a split returns the separator and the new right page.
-func (t *Tree) insert(id uint64, key, val []byte) (replaced bool, sep []byte, right uint64, err error) {
+func (t *Tree) insert(id uint64, key, val []byte, depth int) (replaced bool, sep []byte, right uint64, err error) {
+	if depth > maxDepth {
+		return false, nil, 0, errCycle
+	}
+	pg, err := t.pool.Fetch(id)
+	if err != nil {
+		return false, nil, 0, err
+	}
+	v, err := newView(pg.Data)
+	if err != nil {
+		t.pool.Unpin(pg, false)
+		return false, nil, 0, fmt.Errorf("page %d: %w", id, err)
+	}
+	if v.leaf {
+		// Most inserts fit the leaf's free space: write the cell in place.
+		if done, replaced, err := v.insertInPlace(key, val); err != nil || done {
+			t.pool.Unpin(pg, done)
+			return replaced, nil, 0, err
+		}
+		t.pool.Unpin(pg, false)
+		return t.insertSlow(id, key, val)
+	}
+	child, err := v.childFor(key)
+	t.pool.Unpin(pg, false)
+	if err != nil {
+		return false, nil, 0, fmt.Errorf("page %d: %w", id, err)
+	}
+	replaced, csep, cright, err := t.insert(child, key, val, depth+1)
+	if err != nil || cright == 0 {
+		return replaced, nil, 0, err
+	}
+	// The child split: its new right half joins this node.
+	n, err := t.load(id)
+	if err != nil {
+		return false, nil, 0, err
+	}
+	ci, _ := n.search(csep)
+	n.keys = insertAt(n.keys, ci, csep)
+	n.children = insertAt(n.children, ci+1, cright)
+	sep, right, err = t.storeOrSplit(id, n)
+	return replaced, sep, right, err
+}
+
+// insertSlow decodes the leaf, inserts, and re-encodes it (compacting it) or splits it.
+func (t *Tree) insertSlow(id uint64, key, val []byte) (replaced bool, sep []byte, right uint64, err error) {
 	n, err := t.load(id)
 	if err != nil {
 		return false, nil, 0, err
 	}
 	i, eq := n.search(key)
-	if n.leaf {
-		if eq {
-			n.vals[i] = val
-			replaced = true
-		} else {
-			n.keys = insertAt(n.keys, i, key)
-			n.vals = insertAt(n.vals, i, val)
-		}
+	if eq {
+		n.vals[i] = val
 	} else {
-		ci := i
-		if eq {
-			ci++
-		}
-		var csep []byte
-		var cright uint64
-		replaced, csep, cright, err = t.insert(n.children[ci], key, val)
-		if err != nil || cright == 0 {
-			return replaced, nil, 0, err
-		}
-		n.keys = insertAt(n.keys, ci, csep)
-		n.children = insertAt(n.children, ci+1, cright)
+		n.keys = insertAt(n.keys, i, key)
+		n.vals = insertAt(n.vals, i, val)
 	}
+	sep, right, err = t.storeOrSplit(id, n)
+	return eq, sep, right, err
+}
+
+func (t *Tree) storeOrSplit(id uint64, n *node) (sep []byte, right uint64, err error) {
 	if n.size() <= t.pool.PageSize() {
-		return replaced, nil, 0, t.store(id, n)
+		return nil, 0, t.store(id, n)
 	}
 	left, r, sep := n.split()
 	rid, err := t.storeNew(r)
 	if err != nil {
-		return false, nil, 0, err
+		return nil, 0, err
 	}
 	if left.leaf {
 		left.next = rid
 	}
-	return replaced, sep, rid, t.store(id, left)
+	return sep, rid, t.store(id, left)
 }
 
 func (n *node) search(key []byte) (int, bool) {
@@ -205,7 +247,7 @@ func (n *node) search(key []byte) (int, bool) {
 
 // Delete removes key; found reports whether it was there.
 func (t *Tree) Delete(key []byte) (found bool, err error) {
-	found, _, err = t.remove(t.root, key)
+	found, _, err = t.remove(t.root, key, 0)
 	if err != nil || !found {
 		return found, err
 	}
@@ -227,7 +269,10 @@ func (t *Tree) Delete(key []byte) (found bool, err error) {
 }
 
 // remove deletes key under page id and reports whether the node is now underfull.
-func (t *Tree) remove(id uint64, key []byte) (found, underfull bool, err error) {
+func (t *Tree) remove(id uint64, key []byte, depth int) (found, underfull bool, err error) {
+	if depth > maxDepth {
+		return false, false, errCycle
+	}
 	n, err := t.load(id)
 	if err != nil {
 		return false, false, err
@@ -245,7 +290,7 @@ func (t *Tree) remove(id uint64, key []byte) (found, underfull bool, err error) 
 			ci++
 		}
 		var cu bool
-		found, cu, err = t.remove(n.children[ci], key)
+		found, cu, err = t.remove(n.children[ci], key, depth+1)
 		if err != nil || !cu {
 			return found, false, err
 		}
@@ -323,7 +368,10 @@ func (t *Tree) free(id uint64) error {
 // until fn returns false. k and v alias the page: copy them to keep them.
 func (t *Tree) Scan(from, to []byte, fn func(k, v []byte) bool) error {
 	id := t.root
-	for {
+	for depth := 0; ; depth++ {
+		if depth > maxDepth {
+			return errCycle
+		}
 		pg, err := t.pool.Fetch(id)
 		if err != nil {
 			return err
@@ -347,7 +395,10 @@ func (t *Tree) Scan(from, to []byte, fn func(k, v []byte) bool) error {
 			return fmt.Errorf("page %d: %w", pg.ID, err)
 		}
 	}
-	for id != 0 {
+	for leaves := uint64(0); id != 0; leaves++ {
+		if leaves > t.pool.PageCount() {
+			return fmt.Errorf("%w: the leaf chain is longer than the file: a cycle", pager.ErrCorrupt)
+		}
 		pg, err := t.pool.Fetch(id)
 		if err != nil {
 			return err
@@ -397,27 +448,33 @@ func scanLeaf(page []byte, from, to []byte, fn func(k, v []byte) bool) (more boo
 // Pages lists every page of the tree, children before their parent.
 func (t *Tree) Pages() ([]uint64, error) {
 	var out []uint64
-	var walk func(id uint64) error
-	walk = func(id uint64) error {
+	var walk func(id uint64, depth int) error
+	walk = func(id uint64, depth int) error {
+		if depth > maxDepth {
+			return errCycle
+		}
 		n, err := t.load(id)
 		if err != nil {
 			return err
 		}
 		for _, c := range n.children {
-			if err := walk(c); err != nil {
+			if err := walk(c, depth+1); err != nil {
 				return err
 			}
 		}
 		out = append(out, id)
 		return nil
 	}
-	return out, walk(t.root)
+	return out, walk(t.root, 0)
 }
 
 // Height is the number of levels (1 for a lone leaf).
 func (t *Tree) Height() (int, error) {
 	h, id := 1, t.root
 	for {
+		if h > maxDepth {
+			return 0, errCycle
+		}
 		n, err := t.load(id)
 		if err != nil {
 			return 0, err

@@ -11,6 +11,7 @@ import (
 // A node page, after the pager's 8-byte header (checksum, type):
 //
 //	8..10  number of entries (u16)
+//	10..12 where the cells start (u16): the end of the free space
 //	16..24 leaf: the next leaf's page id (0 = last); internal: the leftmost child
 //	24..   slot array: one u16 offset per entry, in key order
 //	...    free space, then the cells, packed against the end of the page
@@ -73,6 +74,7 @@ func (n *node) encode(page []byte) {
 		first = n.children[0]
 	}
 	binary.LittleEndian.PutUint16(page[8:10], uint16(len(n.keys)))
+	defer func() { binary.LittleEndian.PutUint16(page[10:12], uint16(cellStart(page, len(n.keys)))) }()
 	binary.LittleEndian.PutUint64(page[16:24], first)
 	end := len(page)
 	for i, k := range n.keys {
@@ -187,6 +189,54 @@ func (v view) childFor(key []byte) (uint64, error) {
 	}
 	_, _, c, err := v.cell(i - 1)
 	return c, err
+}
+
+// cellStart computes where the cells begin from the slots.
+func cellStart(page []byte, n int) int {
+	lo := len(page)
+	for i := 0; i < n; i++ {
+		lo = min(lo, int(binary.LittleEndian.Uint16(page[nodeHeader+slotSize*i:])))
+	}
+	return lo
+}
+
+// insertInPlace adds key=val to a leaf when the cell fits in the free space,
+// or replaces a value of the same length. done=false asks for the slow path
+// (decode, change, re-encode), which also compacts the holes deletes and
+// replacements leave.
+func (v view) insertInPlace(key, val []byte) (done, replaced bool, err error) {
+	i, eq, err := v.search(key)
+	if err != nil {
+		return false, false, err
+	}
+	if eq {
+		_, old, _, err := v.cell(i)
+		if err != nil || len(old) != len(val) {
+			return false, false, err
+		}
+		copy(old, val)
+		return true, true, nil
+	}
+	start := int(binary.LittleEndian.Uint16(v.page[10:12]))
+	slotsEnd := nodeHeader + slotSize*v.n
+	if start > len(v.page) || start < slotsEnd || v.n >= 0xffff {
+		return false, false, nil // let the slow path decode (and judge) the page
+	}
+	size := leafCellSize(key, val)
+	if start-slotsEnd < size {
+		return false, false, nil
+	}
+	off := start - (size - slotSize)
+	w := off + binary.PutUvarint(v.page[off:], uint64(len(key)))
+	w += binary.PutUvarint(v.page[w:], uint64(len(val)))
+	w += copy(v.page[w:], key)
+	copy(v.page[w:], val)
+	slots := v.page[nodeHeader : slotsEnd+slotSize]
+	copy(slots[slotSize*(i+1):], slots[slotSize*i:slotSize*v.n])
+	binary.LittleEndian.PutUint16(slots[slotSize*i:], uint16(off))
+	binary.LittleEndian.PutUint16(v.page[8:10], uint16(v.n+1))
+	binary.LittleEndian.PutUint16(v.page[10:12], uint16(off))
+	return true, false, nil
 }
 
 // decode copies the whole node out of the page, checking that keys ascend.

@@ -131,6 +131,9 @@ func (p *Pool) Policy() Policy { return p.opts.Policy }
 // Frames is the pool's size.
 func (p *Pool) Frames() int { return p.opts.Frames }
 
+// PageCount is the number of pages in the file, allocated ones included.
+func (p *Pool) PageCount() uint64 { return p.pg.PageCount() }
+
 // PageSize is the pager's page size.
 func (p *Pool) PageSize() int { return p.pg.PageSize() }
 

@@ -130,6 +130,13 @@ func (p *Pager) Meta() Meta {
 	return m
 }
 
+// PageCount is the number of pages, allocated ones included.
+func (p *Pager) PageCount() uint64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.meta.PageCount
+}
+
 // SetMeta replaces the in-memory metadata; WriteBatch persists it.
 func (p *Pager) SetMeta(m Meta) {
 	p.mu.Lock()

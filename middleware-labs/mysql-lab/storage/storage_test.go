@@ -149,7 +149,7 @@ func TestALoadLargerThanThePoolCheckpointsAsItGoes(t *testing.T) {
 	require.NoError(t, e.CreateTree("t"))
 	require.NoError(t, e.CreateTree("idx"))
 	val := make([]byte, 200)
-	for i := 0; i < 40; i++ {
+	for i := 0; i < 20; i++ {
 		tx := e.Begin()
 		for j := 0; j < 100; j++ {
 			k := fmt.Appendf(nil, "%08d", (i*100+j)*7919%100000)
@@ -168,8 +168,8 @@ func TestALoadLargerThanThePoolCheckpointsAsItGoes(t *testing.T) {
 	defer e.Close()
 	n, err := e.TreeLen("t")
 	require.NoError(t, err)
-	require.Equal(t, int64(4000), n)
-	require.Len(t, scanAll(t, e.Begin(), "t", nil, nil), 4000)
+	require.Equal(t, int64(2000), n)
+	require.Len(t, scanAll(t, e.Begin(), "t", nil, nil), 2000)
 	_, err = e.TreeLen("idx")
 	require.ErrorIs(t, err, ErrNoTree)
 }

@@ -367,6 +367,13 @@ func (t *Tree) free(id uint64) error {
 // Scan calls fn for every from <= key < to in order (nil bounds are open)
 // until fn returns false. k and v alias the page: copy them to keep them.
 func (t *Tree) Scan(from, to []byte, fn func(k, v []byte) bool) error {
+	return t.ScanFrom(from, to, false, fn)
+}
+
+// ScanFrom is Scan; resumed says from continues an earlier Scan that stopped
+// on the leaf holding from, so that leaf is reread without counting as a new
+// reference in the buffer pool (see bufpool.FetchQuiet).
+func (t *Tree) ScanFrom(from, to []byte, resumed bool, fn func(k, v []byte) bool) error {
 	id := t.root
 	for depth := 0; ; depth++ {
 		if depth > maxDepth {
@@ -399,7 +406,11 @@ func (t *Tree) Scan(from, to []byte, fn func(k, v []byte) bool) error {
 		if leaves > t.pool.PageCount() {
 			return fmt.Errorf("%w: the leaf chain is longer than the file: a cycle", pager.ErrCorrupt)
 		}
-		pg, err := t.pool.Fetch(id)
+		fetch := t.pool.Fetch
+		if resumed && leaves == 0 {
+			fetch = t.pool.FetchQuiet
+		}
+		pg, err := fetch(id)
 		if err != nil {
 			return err
 		}

@@ -171,3 +171,65 @@ func BenchmarkScanPlusZipf(b *testing.B) {
 		})
 	}
 }
+
+// touchAll fetches and unpins each page in order, one clock tick apart.
+func touchAll(t *testing.T, p *Pool, ids ...uint64) {
+	t.Helper()
+	for _, id := range ids {
+		page, err := p.Fetch(id)
+		require.NoError(t, err)
+		p.Unpin(page, false)
+	}
+}
+
+func resident(p *Pool, id uint64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.table[id]
+	return ok
+}
+
+// Each policy's defining choice, on an 8-frame pool: pages 17-20 are read
+// once, pages 1-4 are hot (read, then read again later), then a scan reads
+// pages 5-12 once each: as many pages as the pool has frames.
+func TestEachPolicyKeepsWhatItShould(t *testing.T) {
+	for _, tc := range []struct {
+		policy  Policy
+		hotKept bool
+	}{
+		{LRU, false},     // the scan is more recent than the hot pages: they go
+		{LRUK, true},     // scan pages have one reference, hot pages two
+		{Midpoint, true}, // scan pages enter the old sublist and leave from it
+	} {
+		t.Run(tc.policy.String(), func(t *testing.T) {
+			clock := &fakeClock{t: time.Unix(0, 0)}
+			p, err := New(newFile(t, 20), Options{Frames: 8, Policy: tc.policy, Now: clock.now, OldBlocksTime: 3 * time.Millisecond})
+			require.NoError(t, err)
+			touchAll(t, p, 17, 18, 19, 20) // cold pages, read once: the pool is full after the hot ones
+			touchAll(t, p, 1, 2, 3, 4)
+			touchAll(t, p, 1, 2, 3, 4) // 4+ ticks later: past the window, a second uncorrelated reference
+			touchAll(t, p, 5, 6, 7, 8, 9, 10, 11, 12)
+			for id := uint64(1); id <= 4; id++ {
+				require.Equal(t, tc.hotKept, resident(p, id), "hot page %d", id)
+			}
+		})
+	}
+}
+
+// References within the window are one: a page read twice in a burst (a scan
+// reading its rows) is not made young, nor counted twice by LRU-K.
+func TestABurstIsOneReference(t *testing.T) {
+	for _, policy := range []Policy{LRUK, Midpoint} {
+		t.Run(policy.String(), func(t *testing.T) {
+			clock := &fakeClock{t: time.Unix(0, 0)}
+			p, err := New(newFile(t, 20), Options{Frames: 8, Policy: policy, Now: clock.now, OldBlocksTime: time.Second})
+			require.NoError(t, err)
+			touchAll(t, p, 1, 2, 3, 4)
+			touchAll(t, p, 1, 2, 3, 4) // within 1 s: correlated
+			touchAll(t, p, 10, 11, 12, 13, 14, 15, 16, 17)
+			for id := uint64(1); id <= 4; id++ {
+				require.False(t, resident(p, id), "page %d was only ever read in one burst", id)
+			}
+		})
+	}
+}

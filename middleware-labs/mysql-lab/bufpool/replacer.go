@@ -8,8 +8,9 @@ import (
 // replacer is a replacement policy over frame indexes. The pool calls it under
 // its own mutex.
 type replacer interface {
-	// touch records a reference to frame f; fresh means the page was just loaded into it.
-	touch(f int, now time.Time, fresh bool)
+	// touch records a reference to frame f, holding page id; fresh means the
+	// page was just loaded into it.
+	touch(f int, id uint64, now time.Time, fresh bool)
 	// victim picks the frame to evict among those evictable allows, or -1.
 	victim(evictable func(int) bool) int
 	// remove forgets frame f (its page was freed).
@@ -19,9 +20,10 @@ type replacer interface {
 func newReplacer(o Options) replacer {
 	switch o.Policy {
 	case LRUK:
-		return &lruK{k: o.K, corr: o.OldBlocksTime, hist: make([][]time.Time, o.Frames), last: make([]time.Time, o.Frames)}
+		return &lruK{k: o.K, corr: o.OldBlocksTime, hist: make([][]time.Time, o.Frames), last: make([]time.Time, o.Frames),
+			page: make([]uint64, o.Frames), retained: map[uint64][]time.Time{}}
 	case Midpoint:
-		return &midpoint{window: o.OldBlocksTime, oldPct: o.OldPercent, young: list.New(), old: list.New(),
+		return &midpoint{window: o.OldBlocksTime, oldPct: o.OldPercent, frames: o.Frames, young: list.New(), old: list.New(),
 			elem: make([]*list.Element, o.Frames), inOld: make([]bool, o.Frames), loaded: make([]time.Time, o.Frames)}
 	default:
 		return &lru{l: list.New(), elem: make([]*list.Element, o.Frames)}
@@ -34,7 +36,7 @@ type lru struct {
 	elem []*list.Element
 }
 
-func (r *lru) touch(f int, _ time.Time, _ bool) {
+func (r *lru) touch(f int, _ uint64, _ time.Time, _ bool) {
 	if e := r.elem[f]; e != nil {
 		r.l.MoveToFront(e)
 		return
@@ -59,25 +61,44 @@ func (r *lru) remove(f int) {
 }
 
 // lruK keeps the times of each frame's last K uncorrelated references
-// (O'Neil, O'Neil and Weikum, 1993). References closer than corr to the
-// previous one are one correlated burst (the rows of one page read by one scan)
+// (O'Neil, O'Neil and Weikum, 1993). References within corr of the last
+// uncorrelated one are one correlated burst (the rows of one page read by one scan)
 // and count once. The victim is the frame whose K-th most recent reference is
 // oldest; frames with fewer than K references have an infinite distance and go
 // first, least recently referenced first.
+//
+// The history of an evicted page is retained (for as many pages as there are
+// frames, the paper's Retained Information Period in pages rather than
+// seconds): a hot page evicted once would otherwise come back with one
+// reference, look exactly like a scanned page, and be the next to go.
 type lruK struct {
-	k    int
-	corr time.Duration
-	hist [][]time.Time // hist[f][0] is the most recent uncorrelated reference
-	last []time.Time   // the most recent reference of any kind
+	k        int
+	corr     time.Duration
+	hist     [][]time.Time // hist[f][0] is the most recent uncorrelated reference
+	last     []time.Time   // the most recent reference of any kind
+	page     []uint64      // the page each frame holds
+	retained map[uint64][]time.Time
+	order    []uint64 // retained pages, oldest first
 }
 
-func (r *lruK) touch(f int, now time.Time, fresh bool) {
+func (r *lruK) touch(f int, id uint64, now time.Time, fresh bool) {
 	if fresh || r.hist[f] == nil {
-		r.hist[f] = append(make([]time.Time, 0, r.k), now)
-		r.last[f] = now
-		return
+		if h := r.hist[f]; h != nil && r.page[f] != id {
+			r.retain(r.page[f], h)
+		}
+		r.page[f] = id
+		h, ok := r.retained[id]
+		delete(r.retained, id)
+		if !ok {
+			r.hist[f] = append(make([]time.Time, 0, r.k), now)
+			r.last[f] = now
+			return
+		}
+		r.hist[f] = h
 	}
-	if now.Sub(r.last[f]) > r.corr {
+	// Measured from the burst's first reference, not the previous one: a page
+	// referenced every few microseconds forever is hot, not one long burst.
+	if now.Sub(r.hist[f][0]) > r.corr {
 		h := r.hist[f]
 		if len(h) < r.k {
 			h = append(h, time.Time{})
@@ -87,6 +108,15 @@ func (r *lruK) touch(f int, now time.Time, fresh bool) {
 		r.hist[f] = h
 	}
 	r.last[f] = now
+}
+
+func (r *lruK) retain(id uint64, h []time.Time) {
+	r.retained[id] = h
+	r.order = append(r.order, id)
+	for len(r.order) > len(r.hist) {
+		delete(r.retained, r.order[0])
+		r.order = r.order[1:]
+	}
 }
 
 func (r *lruK) victim(evictable func(int) bool) int {
@@ -120,13 +150,14 @@ func (r *lruK) remove(f int) { r.hist[f] = nil }
 type midpoint struct {
 	window     time.Duration
 	oldPct     int
+	frames     int
 	young, old *list.List
 	elem       []*list.Element
 	inOld      []bool
 	loaded     []time.Time
 }
 
-func (r *midpoint) touch(f int, now time.Time, fresh bool) {
+func (r *midpoint) touch(f int, _ uint64, now time.Time, fresh bool) {
 	if fresh || r.elem[f] == nil {
 		r.remove(f)
 		r.rebalance(1)
@@ -144,20 +175,16 @@ func (r *midpoint) touch(f int, now time.Time, fresh bool) {
 	}
 }
 
-// rebalance moves pages across the midpoint so the old sublist keeps its share
-// with adding more pages about to enter it.
+// rebalance demotes the young tail while the old sublist is below its share
+// of the pool (counting adding pages about to enter it). It never promotes to make the
+// old sublist smaller: a page becomes young only by being referenced again
+// after the window, so while the pool fills everything is old.
 func (r *midpoint) rebalance(adding int) {
-	total := r.young.Len() + r.old.Len() + adding
-	target := total * r.oldPct / 100
+	target := r.frames * r.oldPct / 100
 	for r.old.Len()+adding < target && r.young.Len() > 0 {
 		e := r.young.Back()
 		f := r.young.Remove(e).(int)
 		r.elem[f], r.inOld[f] = r.old.PushFront(f), true
-	}
-	for r.old.Len()+adding > target+1 && r.old.Len() > 0 {
-		e := r.old.Front()
-		f := r.old.Remove(e).(int)
-		r.elem[f], r.inOld[f] = r.young.PushBack(f), false
 	}
 }
 

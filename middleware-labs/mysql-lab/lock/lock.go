@@ -164,11 +164,12 @@ func (m *Manager) Acquire(ctx context.Context, tx uint64, tree string, key []byt
 	timer := time.NewTimer(m.opts.WaitTimeout)
 	defer timer.Stop()
 	var err error
+	timedOut := false
 	select {
 	case err = <-w.ready:
 		return err
 	case <-timer.C:
-		err = ErrLockWaitTimeout
+		err, timedOut = ErrLockWaitTimeout, true
 	case <-ctx.Done():
 		err = fmt.Errorf("lock: waiting for a row lock: %w", ctx.Err())
 	}
@@ -180,7 +181,7 @@ func (m *Manager) Acquire(ctx context.Context, tx uint64, tree string, key []byt
 	default:
 	}
 	m.stopWaiting(t)
-	if err == ErrLockWaitTimeout { //nolint:errorlint // our own sentinel, assigned above
+	if timedOut {
 		m.timeouts.Add(1)
 		m.m.timeouts.Inc()
 	}

@@ -171,7 +171,7 @@ func (p *Pager) ReadPage(id uint64, buf []byte) error {
 	p.reads++
 	p.mu.Unlock()
 	n, err := p.f.ReadAt(buf, int64(id)*int64(p.pageSize))
-	if err != nil && !(errors.Is(err, io.EOF) && n == len(buf)) {
+	if err != nil && (!errors.Is(err, io.EOF) || n != len(buf)) {
 		return fmt.Errorf("pager: read page %d: %w", id, err)
 	}
 	if err := Verify(buf); err != nil {

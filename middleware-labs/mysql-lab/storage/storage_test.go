@@ -96,7 +96,7 @@ func TestScanMergesOwnWritesAcrossChunks(t *testing.T) {
 	require.NoError(t, load.Commit(ctx))
 
 	tx := e.Begin()
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	require.NoError(t, tx.Put(ctx, "t", []byte("0001"), []byte("own")))  // new
 	require.NoError(t, tx.Put(ctx, "t", []byte("0600"), []byte("upd")))  // replaces a committed row
 	require.NoError(t, tx.Delete(ctx, "t", []byte("0002")))              // hides one

@@ -142,7 +142,7 @@ func (t *Txn) Lock(ctx context.Context, tree string, key []byte, mode lock.Mode)
 // is unbounded), merging the transaction's own writes, until fn returns false.
 // fn may call other methods of t. k and v are fn's to keep.
 func (t *Txn) Scan(ctx context.Context, tree string, from, to []byte, fn func(k, v []byte) bool) error {
-	cursor := from
+	cursor, resumed := from, false
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -152,7 +152,7 @@ func (t *Txn) Scan(ctx context.Context, tree string, from, to []byte, fn func(k,
 		t.e.treeMu.RLock()
 		ti, err := t.check(tree)
 		if err == nil {
-			err = ti.t.Scan(cursor, to, func(k, v []byte) bool {
+			err = ti.t.ScanFrom(cursor, to, resumed, func(k, v []byte) bool {
 				chunk = append(chunk, kv{bytes.Clone(k), bytes.Clone(v)})
 				return len(chunk) < scanChunk
 			})
@@ -204,7 +204,7 @@ func (t *Txn) Scan(ctx context.Context, tree string, from, to []byte, fn func(k,
 		if !full {
 			return nil
 		}
-		cursor = end
+		cursor, resumed = end, true
 	}
 }
 

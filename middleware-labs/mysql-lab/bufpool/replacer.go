@@ -161,7 +161,11 @@ func (r *midpoint) touch(f int, _ uint64, now time.Time, fresh bool) {
 	if fresh || r.elem[f] == nil {
 		r.remove(f)
 		r.rebalance(1)
+		// exercise:begin buffer-pool-thrash
 		r.elem[f], r.inOld[f], r.loaded[f] = r.old.PushFront(f), true, now
+		// exercise:stub
+		// r.elem[f], r.inOld[f], r.loaded[f] = r.young.PushFront(f), false, now
+		// exercise:end
 		return
 	}
 	if !r.inOld[f] {

@@ -47,9 +47,7 @@ func TestAScanThrashesLRUButNotMidpoint(t *testing.T) {
 		for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
 			lookup()
 		}
-		e.treeMu.Lock()
-		require.NoError(t, e.checkpointLocked())
-		e.treeMu.Unlock()
+		require.NoError(t, e.Checkpoint())
 		hits, n, rows := 0, 0, 0
 		scan := e.Begin()
 		require.NoError(t, scan.Scan(ctx, "t", nil, nil, func(_, _ []byte) bool {

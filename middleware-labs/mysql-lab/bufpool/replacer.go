@@ -21,7 +21,7 @@ func newReplacer(o Options) replacer {
 	switch o.Policy {
 	case LRUK:
 		return &lruK{k: o.K, corr: o.OldBlocksTime, hist: make([][]time.Time, o.Frames), last: make([]time.Time, o.Frames),
-			page: make([]uint64, o.Frames), retained: map[uint64][]time.Time{}}
+			page: make([]uint64, o.Frames), retained: map[uint64]retainedHist{}}
 	case Midpoint:
 		return &midpoint{window: o.OldBlocksTime, oldPct: o.OldPercent, frames: o.Frames, young: list.New(), old: list.New(),
 			elem: make([]*list.Element, o.Frames), inOld: make([]bool, o.Frames), loaded: make([]time.Time, o.Frames)}
@@ -77,9 +77,17 @@ type lruK struct {
 	hist     [][]time.Time // hist[f][0] is the most recent uncorrelated reference
 	last     []time.Time   // the most recent reference of any kind
 	page     []uint64      // the page each frame holds
-	retained map[uint64][]time.Time
-	order    []uint64 // retained pages, oldest first
+	retained map[uint64]retainedHist
+	order    []retainedID // retained pages, oldest first; stale entries are skipped
+	gen      uint64
 }
+
+type retainedHist struct {
+	hist []time.Time
+	gen  uint64
+}
+
+type retainedID struct{ id, gen uint64 }
 
 func (r *lruK) touch(f int, id uint64, now time.Time, fresh bool) {
 	if fresh || r.hist[f] == nil {
@@ -87,8 +95,9 @@ func (r *lruK) touch(f int, id uint64, now time.Time, fresh bool) {
 			r.retain(r.page[f], h)
 		}
 		r.page[f] = id
-		h, ok := r.retained[id]
+		kept, ok := r.retained[id]
 		delete(r.retained, id)
+		h := kept.hist
 		if !ok {
 			r.hist[f] = append(make([]time.Time, 0, r.k), now)
 			r.last[f] = now
@@ -111,10 +120,14 @@ func (r *lruK) touch(f int, id uint64, now time.Time, fresh bool) {
 }
 
 func (r *lruK) retain(id uint64, h []time.Time) {
-	r.retained[id] = h
-	r.order = append(r.order, id)
+	r.gen++
+	r.retained[id] = retainedHist{hist: h, gen: r.gen}
+	r.order = append(r.order, retainedID{id: id, gen: r.gen})
 	for len(r.order) > len(r.hist) {
-		delete(r.retained, r.order[0])
+		old := r.order[0]
+		if kept, ok := r.retained[old.id]; ok && kept.gen == old.gen {
+			delete(r.retained, old.id)
+		}
 		r.order = r.order[1:]
 	}
 }

@@ -54,6 +54,7 @@ type waiter struct {
 type txn struct {
 	id        uint64
 	started   time.Time
+	statement string // the statement running, for the deadlock report
 	held      map[string]*row
 	waiting   *waiter
 	waitingOn *row
@@ -111,6 +112,14 @@ func (r *row) grantable(tx uint64, mode Mode) bool {
 		}
 	}
 	return true
+}
+
+// SetStatement records the statement tx is running, which a deadlock report
+// prints under the transaction as InnoDB does.
+func (m *Manager) SetStatement(tx uint64, statement string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.txnLocked(tx).statement = statement
 }
 
 // Acquire takes a lock on (tree, key) for transaction tx, waiting while an
@@ -308,6 +317,9 @@ func (m *Manager) report(cycle []uint64, victim uint64) string {
 		fmt.Fprintf(&b, "*** (%d) TRANSACTION:\n", n)
 		fmt.Fprintf(&b, "TRANSACTION %d, ACTIVE %d sec starting index read\n", tx, int(now.Sub(t.started).Seconds()))
 		fmt.Fprintf(&b, "LOCK WAIT %d lock struct(s), %d row lock(s)\n", len(t.held)+1, len(t.held))
+		if t.statement != "" {
+			fmt.Fprintf(&b, "%s\n", t.statement)
+		}
 		fmt.Fprintf(&b, "*** (%d) HOLDS THE LOCK(S):\n", n)
 		held := make([]*row, 0, len(t.held))
 		for _, r := range t.held {

@@ -70,6 +70,7 @@ func TestATwoTransactionCycleIsDetectedAtOnce(t *testing.T) {
 	a, b := []byte("a"), []byte("b")
 	require.NoError(t, m.Acquire(ctx, 1, "t.PRIMARY", a, Exclusive))
 	require.NoError(t, m.Acquire(ctx, 2, "t.PRIMARY", b, Exclusive))
+	m.SetStatement(2, "UPDATE t SET v = v + 1 WHERE k = 'a'")
 	first := make(chan error)
 	go func() { first <- m.Acquire(ctx, 1, "t.PRIMARY", b, Exclusive) }()
 	require.Eventually(t, func() bool { return m.Stats().Waits == 1 }, time.Second, time.Millisecond)
@@ -89,6 +90,7 @@ func TestATwoTransactionCycleIsDetectedAtOnce(t *testing.T) {
 	for _, want := range []string{
 		"LATEST DETECTED DEADLOCK",
 		"*** (1) TRANSACTION:\nTRANSACTION 2,",
+		"row lock(s)\nUPDATE t SET v = v + 1 WHERE k = 'a'\n*** (1) HOLDS THE LOCK(S):",
 		"*** (1) HOLDS THE LOCK(S):\nRECORD LOCKS index `t.PRIMARY` trx id 2 lock_mode X locks rec but not gap\n",
 		"*** (1) WAITING FOR THIS LOCK TO BE GRANTED:\nRECORD LOCKS index `t.PRIMARY` trx id 2 lock_mode X locks rec but not gap waiting\nRecord lock, PHYSICAL RECORD: n_fields 1; hex 61; asc a;;",
 		"*** (2) TRANSACTION:\nTRANSACTION 1,",

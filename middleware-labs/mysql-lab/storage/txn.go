@@ -130,6 +130,14 @@ func (t *Txn) stage(tree string, w write) {
 	ws.ReplaceOrInsert(w)
 }
 
+// SetStatement records the SQL statement the transaction is running: the
+// deadlock report (LatestDeadlock) prints it, as InnoDB's does.
+func (t *Txn) SetStatement(sql string) {
+	if !t.done { // a finished transaction's lock state is gone: do not recreate it
+		t.e.locks.SetStatement(t.id, sql)
+	}
+}
+
 // Lock takes a row lock on key in mode (SELECT ... FOR UPDATE / LOCK IN SHARE MODE).
 func (t *Txn) Lock(ctx context.Context, tree string, key []byte, mode lock.Mode) error {
 	if _, err := t.lookupTree(tree); err != nil {

@@ -225,14 +225,18 @@ func (m *Manager) ReleaseAll(tx uint64) {
 	delete(m.txns, tx)
 }
 
-// regrant grants queued requests in arrival order while they are compatible.
+// regrant grants every queued request compatible with the holders, in
+// arrival order. It does not stop at the first one that must keep waiting:
+// a waiter is then always blocked by a holder, which is what the wait-for
+// graph sees, so no deadlock can hide behind a queue position. (The price: a
+// stream of shared requests can keep an exclusive one waiting.)
 func (m *Manager) regrant(r *row) {
-	for len(r.queue) > 0 {
-		w := r.queue[0]
+	kept := r.queue[:0]
+	for _, w := range r.queue {
 		if !r.grantable(w.txn, w.mode) {
-			break
+			kept = append(kept, w)
+			continue
 		}
-		r.queue = r.queue[1:]
 		if held := r.holders[w.txn]; held != Exclusive {
 			r.holders[w.txn] = w.mode
 		}
@@ -241,6 +245,8 @@ func (m *Manager) regrant(r *row) {
 		t.waiting, t.waitingOn = nil, nil
 		w.ready <- nil
 	}
+	clear(r.queue[len(kept):])
+	r.queue = kept
 	if len(r.holders) == 0 && len(r.queue) == 0 {
 		delete(m.rows, r.id)
 	}

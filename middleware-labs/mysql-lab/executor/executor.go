@@ -163,6 +163,34 @@ func (s *Session) Exec(ctx context.Context, sql string, args ...Value) (*Result,
 	return s.ExecStatement(ctx, st, sql, args)
 }
 
+// normalize turns the Go values a caller may pass as arguments into the executor's Value kinds.
+func normalize(args []Value) []Value {
+	out := make([]Value, len(args))
+	for i, a := range args {
+		switch x := a.(type) {
+		case int:
+			out[i] = int64(x)
+		case int32:
+			out[i] = int64(x)
+		case uint32:
+			out[i] = int64(x)
+		case uint64:
+			out[i] = int64(x)
+		case float32:
+			out[i] = float64(x)
+		case []byte:
+			out[i] = string(x)
+		case bool:
+			out[i] = boolValue(x)
+		case time.Time:
+			out[i] = x.UTC().Format("2006-01-02 15:04:05")
+		default:
+			out[i] = a
+		}
+	}
+	return out
+}
+
 func parseError(err error) error {
 	var se *sqlparser.SyntaxError
 	if errors.As(err, &se) {
@@ -175,6 +203,7 @@ func parseError(err error) error {
 func (s *Session) ExecStatement(ctx context.Context, st sqlparser.Statement, sql string, args []Value) (*Result, error) {
 	start := s.ex.now()
 	s.examined, s.fullScans = 0, 0
+	args = normalize(args)
 	res, err := s.dispatch(ctx, st, args)
 	elapsed := s.ex.now().Sub(start)
 	s.ex.stats.queries.Add(1)
@@ -195,7 +224,7 @@ func (s *Session) ExecStatement(ctx context.Context, st sqlparser.Statement, sql
 		res.RowsExamined = s.examined
 		sent = len(res.Rows)
 	}
-	if lqt := s.ex.opts.LongQueryTime; lqt > 0 && elapsed >= lqt {
+	if lqt := s.longQueryTime(); lqt > 0 && elapsed >= lqt {
 		s.ex.stats.slow.Add(1)
 		if s.ex.metrics != nil {
 			s.ex.metrics.slow.Inc()
@@ -365,6 +394,14 @@ var sysVars = map[string]Value{
 	"performance_schema": int64(0), "query_cache_type": "OFF", "query_cache_size": int64(0),
 }
 
+// longQueryTime is the server's long_query_time, or the session's after SET long_query_time = s.
+func (s *Session) longQueryTime() time.Duration {
+	if v, ok := s.vars["long_query_time"]; ok && v != nil {
+		return time.Duration(toFloat(v) * float64(time.Second))
+	}
+	return s.ex.opts.LongQueryTime
+}
+
 func (s *Session) variable(v *sqlparser.Variable) (Value, error) {
 	if !v.System {
 		return s.vars[v.Name], nil
@@ -373,7 +410,7 @@ func (s *Session) variable(v *sqlparser.Variable) (Value, error) {
 	case "autocommit":
 		return boolValue(s.autocommit), nil
 	case "long_query_time":
-		return s.ex.opts.LongQueryTime.Seconds(), nil
+		return s.longQueryTime().Seconds(), nil
 	}
 	if val, ok := s.vars[v.Name]; ok {
 		return val, nil

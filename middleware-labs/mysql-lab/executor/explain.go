@@ -75,8 +75,8 @@ func (s *Session) explain(ctx context.Context, txn Txn, x *sqlparser.Explain, ar
 
 // refText is EXPLAIN's ref: what the index is compared with, per used key part.
 func refText(a access, tables []*binding) Value {
-	if len(a.eq) == 0 {
-		return nil
+	if len(a.eq) == 0 || a.typ == "range" {
+		return nil // MySQL shows no ref for a range
 	}
 	var parts []string
 	for _, p := range a.eq {

@@ -147,11 +147,14 @@ func preds(conj []sqlparser.Expr, b, outer *binding, env *evalEnv) []pred {
 			}
 		case *sqlparser.Like:
 			c := bareColumn(x.E, b)
-			lit, isLit := x.Pattern.(*sqlparser.Literal)
-			if x.Not || c < 0 || !isLit || kindOf(b.table.Columns[c].Type) != kindString {
+			if ok, isOuter := known(x.Pattern, outer); x.Not || c < 0 || !ok || isOuter || kindOf(b.table.Columns[c].Type) != kindString {
 				continue
 			}
-			pat, _ := lit.Value.(string)
+			v, err := eval(x.Pattern, env)
+			pat, isStr := v.(string)
+			if err != nil || !isStr {
+				continue
+			}
 			// A leading wildcard has no prefix to seek to: the B+tree is sorted by the first bytes.
 			if p := likePrefix(pat); p != "" {
 				out = append(out, pred{col: c, op: "prefix", vals: []sqlparser.Expr{&sqlparser.Literal{Value: p}}})

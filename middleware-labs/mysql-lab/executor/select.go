@@ -250,14 +250,10 @@ func (q *query) matches() (bool, error) {
 // index nested loop when the plan has an index on the join column, a scan of it otherwise).
 func (s *Session) each(ctx context.Context, txn Txn, q *query, fn func() (bool, error)) error {
 	outer := q.tables[0]
+	if q.forWrite {
+		return s.eachLocked(ctx, txn, q, fn)
+	}
 	return s.readTable(ctx, txn, outer, q.plans[0], q.env, func(row []Value, pk []byte) (bool, error) {
-		if q.forWrite {
-			// SELECT ... FOR UPDATE: lock the row, then read its latest committed version.
-			var err error
-			if row, err = s.lockAndReread(ctx, txn, outer.table, pk); err != nil || row == nil {
-				return err == nil, err
-			}
-		}
 		outer.row = row
 		if len(q.tables) == 1 {
 			ok, err := q.matches()
@@ -280,6 +276,46 @@ func (s *Session) each(ctx context.Context, txn Txn, q *query, fn func() (bool, 
 		inner.row = nil
 		return more && err == nil, err
 	})
+}
+
+// eachLocked is each for SELECT ... FOR UPDATE: the candidates come from a non-locking read, then
+// each is locked in the order the plan read it (key order) and read again, so no lock wait ever
+// happens inside a scan.
+func (s *Session) eachLocked(ctx context.Context, txn Txn, q *query, fn func() (bool, error)) error {
+	b := q.tables[0]
+	var pks [][]byte
+	err := s.readTable(ctx, txn, b, q.plans[0], q.env, func(row []Value, pk []byte) (bool, error) {
+		b.row = row
+		ok, err := q.matches()
+		if err == nil && ok {
+			pks = append(pks, pk)
+		}
+		return err == nil, err
+	})
+	if err != nil {
+		return err
+	}
+	for _, pk := range pks {
+		row, err := s.lockAndReread(ctx, txn, b.table, pk)
+		if err != nil {
+			return err
+		}
+		if row == nil {
+			continue
+		}
+		b.row = row
+		ok, err := q.matches()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if more, err := fn(); err != nil || !more {
+			return err
+		}
+	}
+	return nil
 }
 
 // lockAndReread takes the row's exclusive lock and reads it again: a locking read sees the

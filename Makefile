@@ -24,8 +24,9 @@ LAB_DIR_0 := projects/lab-0-template
 LAB_DIR_1 := projects/lab-1-concurrency
 LAB_DIR_2 := projects/lab-2-middleware
 LAB_DIR_3 := projects/lab-3-user-service
+LAB_DIR_4 := middleware-labs/mysql-lab
 LAB_DIR_5 := middleware-labs/redis-lab
-LABS := 0 1 2 3 5
+LABS := 0 1 2 3 4 5
 
 # Optional knobs: fault=off|on|compare|list|mystery|NAME[,NAME]  duration=3s  out=DIR  lang=en|zh (make labs)
 # seed=N  answer=NAME (with the seed of a mystery run).
@@ -54,9 +55,9 @@ lab-%: ## Run lab N: make lab-0 | lab-0 fault=on | fault=compare | fault=NAME | 
 	@bin/lab-$* $(LAB_ARGS)
 
 .PHONY: serve
-serve: ## Start lab N's server in the foreground: make serve lab=0 (lab=3, lab=5)
-	$(if $(lab),,$(error serve needs lab=N; labs with a server: 0 3 5))
-	$(if $(wildcard $(call lab_dir,$(lab))/cmd/server),,$(error lab $(lab) has no server; labs with a server: 0 3 5))
+serve: ## Start lab N's server in the foreground: make serve lab=0 (lab=3, lab=4, lab=5)
+	$(if $(lab),,$(error serve needs lab=N; labs with a server: 0 3 4 5))
+	$(if $(wildcard $(call lab_dir,$(lab))/cmd/server),,$(error lab $(lab) has no server; labs with a server: 0 3 4 5))
 	@$(GO) run ./$(call lab_dir,$(lab))/cmd/server $(if $(fault),-fault=$(fault))
 
 ##@ Verify

@@ -152,7 +152,9 @@ func (ex *Executor) innodbStatus() string {
 	now := ex.now().UTC().Format("2006-01-02 15:04:05")
 	fmt.Fprintf(&b, "\n=====================================\n%s 0x0 INNODB MONITOR OUTPUT\n=====================================\n", now)
 	if d := ex.store.LatestDeadlock(); d != "" {
-		b.WriteString("------------------------\nLATEST DETECTED DEADLOCK\n------------------------\n")
+		if !strings.Contains(d, "LATEST DETECTED DEADLOCK") {
+			b.WriteString("------------------------\nLATEST DETECTED DEADLOCK\n------------------------\n")
+		}
 		b.WriteString(d)
 		if !strings.HasSuffix(d, "\n") {
 			b.WriteString("\n")

@@ -47,6 +47,15 @@ func Lab() runner.Lab {
 				},
 				Run: runIndexNotUsed,
 			},
+			{
+				Fault:       "deadlock",
+				Description: "transfers update their two accounts in request order, so A→B and B→A lock the same rows in opposite orders",
+				Symptom:     "ERROR 1213 deadlocks every second; SHOW ENGINE INNODB STATUS shows LATEST DETECTED DEADLOCK",
+				Tool:        "cat {dir}/innodb_status.txt; go tool pprof -top -focus transferInRequestOrder {dir}/block.pprof",
+				Culprit:     runner.Culprit{Func: "scenarios.transferInRequestOrder", Evidence: evidence.Block},
+				Checks:      []runner.Check{{Metric: "deadlocks_per_second", Op: runner.Above, Threshold: 1, Unit: "/s"}},
+				Run:         runDeadlock,
+			},
 		},
 	}
 }

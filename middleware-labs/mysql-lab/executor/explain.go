@@ -53,7 +53,7 @@ func (s *Session) explain(ctx context.Context, txn Txn, x *sqlparser.Explain, ar
 			row[7] = refText(a, q.tables)
 		}
 		var extra []string
-		if len(q.all) > 0 && !(a.typ == "const" && len(conjuncts(sel.Where)) == len(a.eq)) {
+		if len(q.all) > 0 && (a.typ != "const" || len(conjuncts(sel.Where)) != len(a.eq)) {
 			extra = append(extra, "Using where")
 		}
 		if a.covering {

@@ -85,8 +85,7 @@ func typeOfValue(v Value) string {
 type query struct {
 	sel      *sqlparser.Select
 	tables   []*binding
-	conj     [][]sqlparser.Expr // per table: the conjuncts the plan of that table can use
-	all      []sqlparser.Expr   // every condition (WHERE and ON), checked on each joined row
+	all      []sqlparser.Expr // every condition (WHERE and ON), checked on each joined row
 	plans    []access
 	env      *evalEnv
 	agg      bool
@@ -401,7 +400,7 @@ func (s *Session) selectRows(ctx context.Context, txn Txn, x *sqlparser.Select, 
 			return false, err
 		}
 		out = append(out, outRow{vals, keys})
-		return !(stream && hasLimit && int64(len(out)) >= offset+limit), nil
+		return !stream || !hasLimit || int64(len(out)) < offset+limit, nil
 	})
 	if err != nil {
 		return nil, err

@@ -200,6 +200,6 @@ func runQuery(ctx context.Context, st *stack, qq query, lat *latencies) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	lat.add(time.Now().Sub(start))
+	lat.add(time.Since(start))
 	return nil
 }

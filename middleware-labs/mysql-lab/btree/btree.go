@@ -371,15 +371,24 @@ func (t *Tree) Scan(from, to []byte, fn func(k, v []byte) bool) error {
 }
 
 // ScanFrom is Scan; resumed says from continues an earlier Scan that stopped
-// on the leaf holding from, so that leaf is reread without counting as a new
-// reference in the buffer pool (see bufpool.FetchQuiet).
+// on the leaf holding from, so the path down to that leaf and the leaf are
+// reread without counting as new references in the buffer pool (see
+// bufpool.FetchQuiet).
 func (t *Tree) ScanFrom(from, to []byte, resumed bool, fn func(k, v []byte) bool) error {
+	// A resumed scan walks down the path it walked last time: those are not
+	// new references either, or every inner node a long scan passes would be
+	// made young (referenced again well after it was read) and push hot
+	// pages out.
+	descend := t.pool.Fetch
+	if resumed {
+		descend = t.pool.FetchQuiet
+	}
 	id := t.root
 	for depth := 0; ; depth++ {
 		if depth > maxDepth {
 			return errCycle
 		}
-		pg, err := t.pool.Fetch(id)
+		pg, err := descend(id)
 		if err != nil {
 			return err
 		}

@@ -258,11 +258,6 @@ func (t *Txn) Commit(ctx context.Context) error {
 	}
 	e.treeMu.Lock()
 	err = e.applyLocked(ops)
-	if err == nil && e.pool.Dirty() > e.opts.PoolFrames/2 {
-		// Readers pin frames too, and only clean ones can be evicted for
-		// them: leave them at least half the pool between commits.
-		err = e.checkpointLocked()
-	}
 	e.treeMu.Unlock()
 	if err != nil {
 		return e.fail(err)

@@ -303,8 +303,8 @@ func TestTransfersWithDeadlocksConserveMoney(t *testing.T) {
 
 // Readers and writers together on the smallest pool, under -race: every
 // operation succeeds except deadlock verdicts between writers (retried).
-// (Commit leaves at least half the pool clean for readers' pins; this test
-// does not reach the case where that matters on 2 cores, it guards the rest.)
+// It does not force the case where readers' pins and dirty frames fill the
+// whole pool (bufpool.ErrNoFrame); on 2 cores that did not happen.
 func TestReadersAndWritersOnASmallPool(t *testing.T) {
 	ctx := context.Background()
 	e := open(t, t.TempDir())

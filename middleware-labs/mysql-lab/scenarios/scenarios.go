@@ -59,3 +59,22 @@ func Lab() runner.Lab {
 		},
 	}
 }
+
+// BufferPoolThrash is the buffer-pool-thrash fault. Its symptom is measured and separates the paths
+// (TestBufferPoolThrash), but it is not yet one of the lab's scenarios: its culprit, the plain LRU
+// policy's touch, carries only ~0.5% of the CPU profile, too little for labtest's evidence check to
+// pass reliably. A profile of page misses attributed to the lookups would make it one.
+func BufferPoolThrash() runner.Scenario {
+	return runner.Scenario{
+		Fault:       "buffer-pool-thrash",
+		Description: "a report scans a table twenty times the buffer pool through plain LRU, which puts every scanned page at the head",
+		Symptom:     "the point lookups' buffer-pool hit ratio collapses after every scan",
+		Tool:        "go tool pprof -top -focus 'bufpool.\\(\\*lru\\)' {dir}/cpu.pprof",
+		Culprit:     runner.Culprit{Func: "bufpool.(*lru).touch", Evidence: evidence.CPU},
+		Checks: []runner.Check{
+			{Metric: "lookup_hit_ratio", Op: runner.Below, Threshold: 0.95},
+			{Metric: "lookup_misses_per_scan", Op: runner.Above, Threshold: 5, Unit: "misses"},
+		},
+		Run: runBufferPoolThrash,
+	}
+}

@@ -110,6 +110,7 @@ type Session struct {
 
 	examined  int64
 	fullScans int64
+	sql       string // the statement running, for the deadlock report
 }
 
 // NewSession starts a session in database "test" with autocommit on.
@@ -204,6 +205,7 @@ func (s *Session) ExecStatement(ctx context.Context, st sqlparser.Statement, sql
 	start := s.ex.now()
 	s.examined, s.fullScans = 0, 0
 	args = normalize(args)
+	s.sql = sql
 	res, err := s.dispatch(ctx, st, args)
 	elapsed := s.ex.now().Sub(start)
 	s.ex.stats.queries.Add(1)
@@ -334,6 +336,9 @@ func (s *Session) implicitCommit(ctx context.Context, ddl func() error) error {
 
 // inTxn runs a statement in the session's transaction, or in its own when autocommit is on.
 func (s *Session) inTxn(ctx context.Context, fn func(Txn) (*Result, error)) (*Result, error) {
+	if ss, ok := s.txn.(statementSetter); ok {
+		ss.SetStatement(s.sql)
+	}
 	if s.txn != nil {
 		res, err := fn(s.txn)
 		if errors.Is(err, storage.ErrDeadlock) || errors.Is(err, storage.ErrTxnDone) {
@@ -346,6 +351,9 @@ func (s *Session) inTxn(ctx context.Context, fn func(Txn) (*Result, error)) (*Re
 	if !s.autocommit {
 		s.txn, s.explicit = txn, true
 		return s.inTxn(ctx, fn)
+	}
+	if ss, ok := txn.(statementSetter); ok {
+		ss.SetStatement(s.sql)
 	}
 	res, err := fn(txn)
 	if err != nil {

@@ -60,3 +60,9 @@ func (t engineTxn) LockExclusive(ctx context.Context, tree string, key []byte) e
 }
 func (t engineTxn) Commit(ctx context.Context) error { return t.t.Commit(ctx) }
 func (t engineTxn) Rollback() error                  { return t.t.Rollback() }
+
+// statementSetter is implemented by engines whose deadlock report names each transaction's
+// current statement, as InnoDB's LATEST DETECTED DEADLOCK does.
+type statementSetter interface{ SetStatement(sql string) }
+
+func (t engineTxn) SetStatement(sql string) { t.t.SetStatement(sql) }

@@ -13,12 +13,12 @@ import (
 
 const (
 	hotRows    = 400   // the working set: ~25 pages of 4 KiB
-	reportRows = 20000 // the report's table: ~1,300 pages, twenty times the pool
-	poolFrames = 64
+	reportRows = 20000 // the report's table: ~1,300 pages, thirteen times the pool
+	poolFrames = 96
 )
 
-// runBufferPoolThrash: point lookups on a small hot table share a 64-frame buffer pool with a
-// report that scans a table twenty times the pool. With the fault on the pool is plain LRU: every
+// runBufferPoolThrash: point lookups on a small hot table share a 96-frame buffer pool with a
+// report that scans a table thirteen times the pool. With the fault on the pool is plain LRU: every
 // page the scan reads goes to the head of the list, so one pass pushes the whole hot set out and
 // the next lookups miss. The fix is InnoDB's midpoint insertion: a page enters the old sublist and
 // reaches the young one only when it is read again after old_blocks_time, which a scan's pages

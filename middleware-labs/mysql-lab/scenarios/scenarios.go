@@ -67,7 +67,7 @@ func Lab() runner.Lab {
 func BufferPoolThrash() runner.Scenario {
 	return runner.Scenario{
 		Fault:       "buffer-pool-thrash",
-		Description: "a report scans a table twenty times the buffer pool through plain LRU, which puts every scanned page at the head",
+		Description: "a report scans a table thirteen times the buffer pool through plain LRU, which puts every scanned page at the head",
 		Symptom:     "the point lookups' buffer-pool hit ratio collapses after every scan",
 		Tool:        "go tool pprof -top -focus 'bufpool.\\(\\*lru\\)' {dir}/cpu.pprof",
 		Culprit:     runner.Culprit{Func: "bufpool.(*lru).touch", Evidence: evidence.CPU},

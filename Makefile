@@ -24,10 +24,11 @@ LAB_DIR_0 := projects/lab-0-template
 LAB_DIR_1 := projects/lab-1-concurrency
 LAB_DIR_2 := projects/lab-2-middleware
 LAB_DIR_3 := projects/lab-3-user-service
+LAB_DIR_4 := middleware-labs/mysql-lab
 LAB_DIR_5 := middleware-labs/redis-lab
 LAB_DIR_6 := middleware-labs/kafka-lab
 LAB_DIR_7 := distributed-labs/raft-lab
-LABS := 0 1 2 3 5 6 7
+LABS := 0 1 2 3 4 5 6 7
 
 # Optional knobs: fault=off|on|compare|list|mystery|NAME[,NAME]  duration=3s  out=DIR  lang=en|zh (make labs)
 # seed=N  answer=NAME (with the seed of a mystery run).

@@ -59,6 +59,10 @@ var labServices = []labService{
 		entrypoint: "/app/authd", addr: 8310, debugAddr: 8311,
 	},
 	{
+		lab: 4, service: "mini-mysql",
+		entrypoint: "/app/mini-mysql", addr: 3307, debugAddr: 8401,
+	},
+	{
 		lab: 5, service: "mini-redis",
 		entrypoint: "/app/mini-redis", addr: 6380, debugAddr: 8501,
 		env: map[string]string{
@@ -77,6 +81,7 @@ var labServices = []labService{
 var profiles = map[string][]string{
 	"lab-0":         {"lab-0"},
 	"lab-3":         {"user-service", "auth", "mysql", "redis"},
+	"lab-4":         {"mini-mysql"},
 	"lab-5":         {"mini-redis", "redis", "postgres"},
 	"lab-6":         {"mini-kafka"},
 	"lab-7":         {"raft-lab"},

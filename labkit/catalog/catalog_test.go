@@ -52,7 +52,7 @@ func TestLookup(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "middleware-labs/redis-lab", s.Dir)
 	_, err = catalog.Lookup(42)
-	require.ErrorContains(t, err, "unknown lab 42; valid: 0 1 2 3 5")
+	require.ErrorContains(t, err, "unknown lab 42; valid: 0 1 2 3 4 5 6 7")
 }
 
 // TestStages pins the table's shape: stages 0..9 in order, each with both

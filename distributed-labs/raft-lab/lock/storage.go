@@ -47,6 +47,12 @@ func NewStorage(fenced bool, log *zap.Logger) *Storage {
 	return &Storage{fenced: fenced, log: log}
 }
 
+// staleToken is what a fenced storage answers a writer whose token is older
+// than one it has already seen: that writer's lease has run out.
+func staleToken(token, highest uint64) error {
+	return fmt.Errorf("%w: %d < %d", ErrStaleToken, token, highest)
+}
+
 // Write appends data for writer, who holds (or believes it holds) the lock
 // under token.
 func (s *Storage) Write(token uint64, writer, data string) error {
@@ -57,7 +63,7 @@ func (s *Storage) Write(token uint64, writer, data string) error {
 		s.counts.Rejected++
 		s.log.Info("rejected a write with a stale fencing token",
 			zap.String("writer", writer), zap.Uint64("token", token), zap.Uint64("highest", s.highest))
-		return fmt.Errorf("%w: %d < %d", ErrStaleToken, token, s.highest)
+		return staleToken(token, s.highest)
 	}
 	// exercise:stub
 	// _ = token // every write is taken, whoever holds the lock now

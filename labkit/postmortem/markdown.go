@@ -70,7 +70,12 @@ func (d *Document) Body(s Section) []Line {
 // Parse reads markdown. It never fails: anything that is not a heading, a
 // fence or a comment is body text.
 func Parse(src []byte) *Document {
+	// CommonMark ends a line at \n, \r\n or a lone \r; goldmark does too.
+	// Lines here must be goldmark's lines, or a heading's offsets land on
+	// the wrong line (a fuzzed "#\r0\n#" once gave a body ending before it
+	// began).
 	src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+	src = bytes.ReplaceAll(src, []byte("\r"), []byte("\n"))
 	raw := strings.Split(string(src), "\n")
 	if len(raw) > 0 && raw[len(raw)-1] == "" {
 		raw = raw[:len(raw)-1]
@@ -168,7 +173,10 @@ func Parse(src []byte) *Document {
 		}
 		d.Lines[i].Heading = h.Level
 		d.Lines[i].parsed = true // an empty heading has no text, not its "##"
-		if !isATX(d.Lines[i].Text) && i+1 < len(d.Lines) {
+		// A heading that is not ATX on its line is setext, underlined by
+		// the next line, unless it sits in a container (a list item's "#")
+		// and the next line is no underline at all.
+		if !isATX(d.Lines[i].Text) && i+1 < len(d.Lines) && isUnderline(d.Lines[i+1].Text) {
 			d.Lines[i+1].Underline = true
 		}
 		title := strings.TrimSpace(proseOf(d.Lines[i], func(s string) string { return "`" + s + "`" }))
@@ -190,6 +198,13 @@ func Parse(src []byte) *Document {
 		d.Sections[i].End = end
 	}
 	return d
+}
+
+// isUnderline reports whether a line can underline a setext heading: only
+// '=' or only '-', after indentation.
+func isUnderline(line string) bool {
+	t := strings.TrimSpace(line)
+	return t != "" && (strings.Trim(t, "=") == "" || strings.Trim(t, "-") == "")
 }
 
 // headingLine is the index of a heading's line. A setext heading whose title

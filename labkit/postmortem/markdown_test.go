@@ -106,7 +106,8 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src []byte) {
 		d := Parse(src)
 		n := len(d.Lines)
-		if want := strings.Count(strings.ReplaceAll(string(src), "\r\n", "\n"), "\n"); n != want && n != want+1 {
+		lf := strings.ReplaceAll(strings.ReplaceAll(string(src), "\r\n", "\n"), "\r", "\n")
+		if want := strings.Count(lf, "\n"); n != want && n != want+1 {
 			t.Fatalf("%d lines for %d newlines", n, want)
 		}
 		prev := 0

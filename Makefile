@@ -60,12 +60,17 @@ EXERCISE_ARGS = $(if $(exercise),-start=$(exercise)) \
 	$(if $(hint),-hint=$(hint) $(if $(fault),-fault=$(fault))) \
 	$(if $(seed),-seed=$(seed)) $(if $(duration),-duration=$(duration)) $(if $(out),-out=$(out))
 
-exercise_check = $(strip $(if $(call lab_dir,$(1)),)$(shell $(GO) build -o bin/exercise ./labkit/cmd/exercise 2>&1 && \
+# As with lab_build, the first build on a fresh machine prints "go:
+# downloading" lines: they go to a log, and only a real build error (its
+# first line) becomes the one-line $(error).
+exercise_build = mkdir -p bin && $(GO) build -o bin/exercise ./labkit/cmd/exercise >bin/exercise.build.log 2>&1 || \
+	{ echo "exercise mode does not build: $$(grep -v '^go: downloading' bin/exercise.build.log | head -1) (full log: bin/exercise.build.log)"; false; }
+exercise_check = $(strip $(if $(call lab_dir,$(1)),)$(shell $(exercise_build) && \
 	bin/exercise -check -lab=$(1) $(EXERCISE_ARGS) 2>&1))
 
 lab-%: ## Run lab N: make lab-0 | lab-0 fault=on | fault=compare | fault=NAME | fault=list | fault=mystery | answer=NAME seed=S
 	$(eval _err := $(if $(EXERCISE_MODE),$(call exercise_check,$*),$(call lab_check,$*)))$(if $(_err),$(error $(_err)))
-	@$(if $(EXERCISE_MODE),$(GO) build -o bin/exercise ./labkit/cmd/exercise && GO="$(GO)" bin/exercise -lab=$* $(EXERCISE_ARGS),bin/lab-$* $(LAB_ARGS))
+	@$(if $(EXERCISE_MODE),GO="$(GO)" bin/exercise -lab=$* $(EXERCISE_ARGS),bin/lab-$* $(LAB_ARGS))
 
 # Labs with a server are those with a cmd/server; the list is read from the
 # tree, so a new lab joins it by shipping one.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/architect-roadmap/architect-roadmap/projects/lab-8-observability/slo"
 )
@@ -110,4 +111,18 @@ func FuzzParse(f *testing.F) {
 		_, err = s.File("fuzz.yaml")
 		require.NoError(t, err)
 	})
+}
+
+// TestMain checks that no test leaves a goroutine behind: the package starts
+// none today, and a generator that grows a worker pool must stop it.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// BenchmarkGenerateAll is the cost of `slogen -check` on the checked-in
+// specs: parse, validate, generate and compare every rule file.
+func BenchmarkGenerateAll(b *testing.B) {
+	for b.Loop() {
+		if _, err := slo.GenerateAll("specs", rulesDir); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
